@@ -1,0 +1,33 @@
+# cita: `make run` starts the bot on the demo program, `make test` checks everything.
+GO    ?= go
+BIN   := bin/bot
+GOFILES = $(shell git ls-files --cached --others --exclude-standard '*.go')
+
+.PHONY: run build test check chromium bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/bot
+
+run: build
+	$(BIN) serve --dev
+
+test: check chromium
+	$(GO) test -race -count=1 ./...
+
+# The clerk pages are tested in a real headless browser (Debian's chromium).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the clerk browser tests need Debian's package chromium: sudo apt-get install -y chromium"; exit 1; fi; }
+
+check:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	./scripts/depcheck
+
+bench:
+	@echo "bench: no benchmarks wired into make bench yet"
+
+clean:
+	rm -rf bin

@@ -1,0 +1,121 @@
+package sms
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cita-city/cita/conversations"
+	"github.com/cita-city/cita/scheduling"
+)
+
+// Conversation is the dialogue engine; conversations.Engine implements it.
+type Conversation interface {
+	Handle(in conversations.Inbound, now time.Time) conversations.Reply
+}
+
+// Identifier turns an address into the resident's identities, newest key
+// epoch first; identity.Hasher implements it.
+type Identifier interface {
+	Identities(address string, now time.Time) ([]scheduling.Identity, error)
+}
+
+// Messages gives the texts only this channel sends (carrier keywords, MMS,
+// reminders) and formats dates; locales.Catalog implements it.
+type Messages interface {
+	Text(lang, id string, data map[string]any) (string, error)
+	Date(lang string, t time.Time) string
+	Time(lang string, t time.Time) string
+}
+
+// Config is what a Channel is built from. All fields are required unless
+// marked optional.
+type Config struct {
+	Engine    Conversation
+	IDs       Identifier
+	Normalize func(number, region string) (string, error) // identity.NormalizePhone
+	Texts     Messages
+	Program   *scheduling.Program
+	Provider  Provider
+	// AuthToken checks webhook signatures; PublicURL is this server's
+	// public base URL as Twilio calls it (the signature covers it).
+	AuthToken string
+	PublicURL string
+	Now       func() time.Time
+	Log       *slog.Logger
+	// Workers run Twilio REST calls (optional, default 2); Attempts bounds
+	// the tries of each (optional, default 4), the first retry after
+	// Backoff (optional, default 1s), doubling.
+	Workers  int
+	Attempts int
+	Backoff  time.Duration
+}
+
+// Channel is the SMS channel: it serves Twilio's webhook at Path and runs
+// its REST calls (reminders, clean-up) on a background queue. Close it to
+// finish that queue.
+type Channel struct {
+	c      Config
+	queue  *queue
+	dedupe *dedupe
+}
+
+// Path is where Twilio posts incoming messages.
+const Path = "/webhooks/twilio/sms"
+
+// New validates c and starts the channel's workers.
+func New(c Config) (*Channel, error) {
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Engine": c.Engine != nil, "IDs": c.IDs != nil, "Normalize": c.Normalize != nil,
+		"Texts": c.Texts != nil, "Program": c.Program != nil,
+		"Provider": c.Provider != nil, "AuthToken": c.AuthToken != "", "PublicURL": c.PublicURL != "",
+		"Now": c.Now != nil, "Log": c.Log != nil,
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return nil, fmt.Errorf("sms: config lacks %s", strings.Join(missing, ", "))
+	}
+	if !strings.HasPrefix(c.PublicURL, "https://") && !strings.HasPrefix(c.PublicURL, "http://") {
+		return nil, errors.New("sms: public URL must start with https:// (or http:// for local tests)")
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Workers <= 0 {
+		c.Workers = 2
+	}
+	if c.Attempts <= 0 {
+		c.Attempts = 4
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = time.Second
+	}
+	return &Channel{
+		c:      c,
+		queue:  newQueue(c.Workers, c.Attempts, c.Backoff, c.Log),
+		dedupe: newDedupe(),
+	}, nil
+}
+
+// Sweep forgets webhook dedupe marks older than DedupeTTL and returns how
+// many it dropped. Call it from the periodic sweep job.
+// A nil Channel (SMS not configured) sweeps nothing.
+func (ch *Channel) Sweep(now time.Time) int {
+	if ch == nil {
+		return 0
+	}
+	return ch.dedupe.sweep(now)
+}
+
+// Drain waits until every queued Twilio call has finished (tests).
+func (ch *Channel) Drain() { ch.queue.drain() }
+
+// Close stops taking new Twilio calls and waits for the queued ones,
+// retries included. Call it after the HTTP server has shut down.
+func (ch *Channel) Close() { ch.queue.close() }

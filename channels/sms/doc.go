@@ -1,0 +1,17 @@
+// Package sms is cita's SMS channel, through Twilio. It serves Twilio's
+// incoming-message webhook: the signature is checked against the configured
+// public URL, duplicates are dropped, carrier keywords (STOP, START, HELP)
+// and MMS are answered here, and everything else goes to the conversation
+// engine, whose reply goes back as TwiML.
+//
+// Reminders live at Twilio, not with us: a scheduled message through the
+// Messaging Service, found again by listing messages to the resident's
+// number while they are texting. No message id is stored (P1), and no
+// number, text or SID is logged (P3). All REST calls run on a background
+// queue with retries, so a webhook never waits for Twilio. Redact deletes
+// old messages and their media at Twilio (P5); pictures are never
+// downloaded (P6).
+//
+// Only this package (and cmd/bot, which wires it) imports twilio-go.
+// twiliotest fakes the REST API for tests.
+package sms

@@ -1,0 +1,172 @@
+package sms
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/twilio/twilio-go/client"
+	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/cita-city/cita/conversations"
+)
+
+// maxBody bounds a webhook: an SMS form is a few KiB at most.
+const maxBody = 64 << 10
+
+// ServeHTTP serves Twilio's incoming-message webhook (POST Path): it checks
+// the signature, drops duplicates, answers carrier keywords and MMS itself,
+// hands everything else to the engine and answers with TwiML. Twilio calls
+// it queues; the reply never waits for them. Nothing from the request is
+// logged (P3): not the number, the text, or a SID.
+func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		http.Error(w, "want application/x-www-form-urlencoded", http.StatusUnsupportedMediaType)
+		return
+	}
+	sig := r.Header.Get("X-Twilio-Signature")
+	if sig == "" {
+		ch.c.Log.Warn("sms webhook: missing signature")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read request", http.StatusBadRequest)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		ch.c.Log.Warn("sms webhook: malformed form")
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	if !ch.signed(r, form, sig) {
+		ch.c.Log.Warn("sms webhook: bad signature")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+
+	now := ch.c.Now()
+	var marks [][32]byte
+	if sid := form.Get("MessageSid"); sid != "" {
+		marks = append(marks, mark("sid", sid))
+	}
+	if tok := r.Header.Get("I-Twilio-Idempotency-Token"); tok != "" {
+		marks = append(marks, mark("token", tok))
+	}
+	if !ch.dedupe.first(now, marks...) {
+		// A retry of a message we already answered. Its reply is not kept
+		// (no text in memory beyond the request), so answer nothing.
+		ch.c.Log.Info("sms webhook: duplicate delivery")
+		writeTwiML(w, "")
+		return
+	}
+
+	from, err := ch.c.Normalize(form.Get("From"), ch.c.Program.Region)
+	if err != nil {
+		// A short code or an alphanumeric sender: no one to answer.
+		ch.c.Log.Info("sms webhook: sender is not a phone number")
+		writeTwiML(w, "")
+		return
+	}
+	text := form.Get("Body")
+	lang := ch.c.Program.Languages[0]
+
+	switch keywordOf(text) {
+	case optOut:
+		ch.c.Log.Info("sms webhook: opt-out keyword")
+		ch.cancelReminders(from, "opt-out")
+		writeTwiML(w, "")
+		return
+	case optIn:
+		writeTwiML(w, ch.text(lang, "sms.start", nil))
+		return
+	case help:
+		writeTwiML(w, ch.text(lang, "sms.help", nil))
+		return
+	}
+
+	if n, _ := strconv.Atoi(form.Get("NumMedia")); n > 0 {
+		// P6: never downloaded, deleted at Twilio with the message.
+		ch.c.Log.Info("sms webhook: media received, deleting", "media", n)
+		ch.deleteMessage(from, form.Get("MessageSid"))
+		writeTwiML(w, ch.text(lang, "sms.mms", nil))
+		return
+	}
+
+	ids, err := ch.c.IDs.Identities(from, now)
+	if err != nil || len(ids) == 0 {
+		ch.c.Log.Error("sms webhook: cannot identify sender")
+		ch.dedupe.forget(marks...) // let Twilio's retry try again
+		http.Error(w, "try again", http.StatusInternalServerError)
+		return
+	}
+	reply := ch.c.Engine.Handle(conversations.Inbound{
+		Identity:  ids[0],
+		Aliases:   ids[1:],
+		Text:      text,
+		Reminders: true,
+	}, now)
+	ch.effects(from, reply, now)
+	writeTwiML(w, conversations.Render(reply))
+}
+
+// signed checks the signature over the configured public URL, never
+// r.Host: behind a TLS proxy the host and scheme Twilio used differ.
+func (ch *Channel) signed(r *http.Request, form url.Values, sig string) bool {
+	u := ch.c.PublicURL + Path
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	params := make(map[string]string, len(form))
+	for k, v := range form {
+		params[k] = v[0]
+	}
+	v := client.NewRequestValidator(ch.c.AuthToken)
+	return v.Validate(u, params, sig)
+}
+
+// text returns message id in lang with the program name available; a
+// missing message is logged (by id only) and answered with nothing.
+func (ch *Channel) text(lang, id string, data map[string]any) string {
+	d := map[string]any{"Program": ch.c.Program.Name}
+	for k, v := range data {
+		d[k] = v
+	}
+	s, err := ch.c.Texts.Text(lang, id, d)
+	if err != nil {
+		ch.c.Log.Error("sms: message text", "id", id, "lang", lang, "err", err)
+		return ""
+	}
+	return s
+}
+
+// writeTwiML answers with one message, or none when text is empty.
+func writeTwiML(w http.ResponseWriter, text string) {
+	var verbs []twiml.Element
+	if strings.TrimSpace(text) != "" {
+		verbs = append(verbs, &twiml.MessagingMessage{Body: text})
+	}
+	doc, err := twiml.Messages(verbs)
+	if err != nil {
+		http.Error(w, "cannot render reply", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = io.WriteString(w, doc)
+}

@@ -1,0 +1,135 @@
+package telegram
+
+import (
+	"sync"
+	"time"
+
+	"github.com/cita-city/cita/scheduling"
+)
+
+// Telegram lets a bot delete messages in a private chat while they are under
+// 48 hours old, and retries an unconfirmed update for about as long: past
+// that, an id is useless and is forgotten.
+const remember = 48 * time.Hour
+
+// memory is everything the channel knows between updates. It lives only in
+// this process and is swept as it ages (promise P4).
+type memory struct {
+	mu        sync.Mutex
+	updates   map[int]time.Time // update id -> when handled
+	chats     map[int64]*chat
+	lastSweep time.Time
+}
+
+// chat is what the channel remembers of one private chat.
+type chat struct {
+	seen time.Time
+	lang string // language of the last reply; "" before the first
+	// messages still deletable, both directions, oldest first.
+	messages []sentMessage
+	// keyboard is the message carrying the live inline keyboard, 0 if none.
+	keyboard int
+	// phone holds the identities of the number the resident shared, newest
+	// epoch first; nil until they share it. The number itself is dropped.
+	phone []scheduling.Identity
+	// offered: the share-my-phone button was shown.
+	offered bool
+}
+
+type sentMessage struct {
+	id int
+	at time.Time
+}
+
+func newMemory() *memory {
+	return &memory{updates: map[int]time.Time{}, chats: map[int64]*chat{}}
+}
+
+// firstTime marks update id as handled and reports whether it was new.
+func (m *memory) firstTime(id int, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.updates[id]; dup {
+		return false
+	}
+	m.updates[id] = now
+	if now.Sub(m.lastSweep) > time.Minute {
+		m.sweepLocked(now)
+	}
+	return true
+}
+
+// with runs fn on the chat's state, creating it if needed, under the lock.
+func (m *memory) with(id int64, now time.Time, fn func(c *chat)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.chats[id]
+	if !ok {
+		c = &chat{}
+		m.chats[id] = c
+	}
+	c.seen = now
+	fn(c)
+}
+
+// note remembers a message of the chat, to delete it if asked.
+func (m *memory) note(id int64, message int, now time.Time) {
+	if message == 0 {
+		return
+	}
+	m.with(id, now, func(c *chat) {
+		c.messages = append(c.messages, sentMessage{message, now})
+	})
+}
+
+// forget drops everything known about the chat and returns the ids of its
+// messages that can still be deleted.
+func (m *memory) forget(id int64, now time.Time) []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.chats[id]
+	if !ok {
+		return nil
+	}
+	var ids []int
+	for _, s := range c.messages {
+		if now.Sub(s.at) < remember {
+			ids = append(ids, s.id)
+		}
+	}
+	delete(m.chats, id)
+	return ids
+}
+
+// Sweep drops update ids and messages older than 48 h and chats idle that
+// long, and returns how many chats it dropped.
+func (m *memory) sweep(now time.Time) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sweepLocked(now)
+}
+
+func (m *memory) sweepLocked(now time.Time) int {
+	m.lastSweep = now
+	for id, at := range m.updates {
+		if now.Sub(at) >= remember {
+			delete(m.updates, id)
+		}
+	}
+	dropped := 0
+	for id, c := range m.chats {
+		if now.Sub(c.seen) >= remember {
+			delete(m.chats, id)
+			dropped++
+			continue
+		}
+		keep := c.messages[:0]
+		for _, s := range c.messages {
+			if now.Sub(s.at) < remember {
+				keep = append(keep, s)
+			}
+		}
+		c.messages = keep
+	}
+	return dropped
+}

@@ -1,0 +1,257 @@
+package clerk
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/cita-city/cita/identity"
+	"github.com/cita-city/cita/scheduling"
+)
+
+// row is one appointment as the day list shows it: P1 fields only.
+type row struct {
+	Time, Code, Lang, Status    string
+	Booked, CheckedIn, NoShow   bool
+	CanUndo, CanNoShow, Started bool
+}
+
+type dayData struct {
+	Rows       []row
+	Counts     map[string]int
+	Closed     bool // the office is closed this day (program file or manager)
+	ClosedByUs bool // closed by a manager, so it can be reopened
+	IsToday    bool
+	Reasons    []reason
+}
+
+// reason is why an appointment was cancelled: a fixed list, so no free
+// text is ever stored. Key goes into the audit log.
+type reason struct{ Key, Label string }
+
+var cancelReasons = []reason{
+	{"resident-asked", "Resident asked to cancel"},
+	{"wrong-booking", "Booked by mistake"},
+	{"duplicate", "Duplicate booking"},
+	{"not-eligible", "Not eligible for the ID"},
+}
+
+func (s *server) dayPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	office, offices := s.pickOffice(r.URL.Query().Get("office"), p)
+	day, ok := s.pickDate(r.URL.Query().Get("date"))
+	d := pageData{Title: "Day list", Offices: offices, Office: office, Date: day.String()}
+	if !ok {
+		d.Flash = append(d.Flash, flash{Error: true, Text: "That date was not understood; showing today."})
+	}
+	data, err := s.day(office.ID, day)
+	if err != nil {
+		s.internalError(w, r, "day list", err)
+		return
+	}
+	d.Data = data
+	s.render(w, r, http.StatusOK, "day", p, d)
+}
+
+func (s *server) day(office string, day scheduling.Date) (dayData, error) {
+	from, to := s.dayBounds(day)
+	appts, err := s.Store.Between(office, from, to)
+	if err != nil {
+		return dayData{}, err
+	}
+	closed, err := s.Closures.Closed(office, day)
+	if err != nil {
+		return dayData{}, err
+	}
+	now := s.Now()
+	today := day == s.today()
+	data := dayData{
+		Counts:     map[string]int{},
+		Closed:     closed || s.Program.Closed(office, day),
+		ClosedByUs: closed,
+		IsToday:    today,
+		Reasons:    cancelReasons,
+	}
+	for _, a := range appts {
+		st := a.Status
+		data.Counts[st.String()]++
+		data.Rows = append(data.Rows, row{
+			Time:      a.Start.In(s.loc()).Format("15:04"),
+			Code:      a.Code,
+			Lang:      a.Lang,
+			Status:    st.String(),
+			Booked:    st == scheduling.StatusBooked,
+			CheckedIn: st == scheduling.StatusCheckedIn,
+			NoShow:    st == scheduling.StatusNoShow,
+			CanUndo:   today && (st == scheduling.StatusCheckedIn || st == scheduling.StatusNoShow),
+			CanNoShow: today && st == scheduling.StatusBooked && !a.Start.After(now),
+			Started:   !a.Start.After(now),
+		})
+	}
+	return data, nil
+}
+
+// describe names an appointment for a message: P1 fields only.
+func (s *server) describe(a scheduling.Appointment) string {
+	t := a.Start.In(s.loc())
+	return fmt.Sprintf("%s, %s %s, %s", a.Code, t.Format("Mon 2 Jan 2006"), t.Format("15:04"), s.officeName(a.Office))
+}
+
+// checkIn checks a in at office today, or says why not.
+func (s *server) checkIn(p *principal, a scheduling.Appointment, office, how string) {
+	switch {
+	case a.Office != office || scheduling.DateOf(a.Start.In(s.loc())) != s.today():
+		s.flashError(p, "Not checked in: the appointment is "+s.describe(a)+".")
+		return
+	case a.Status == scheduling.StatusCheckedIn:
+		s.flash(p, a.Code+" is already checked in.")
+		return
+	case a.Status != scheduling.StatusBooked:
+		s.flashError(p, fmt.Sprintf("Not checked in: %s is %s.", a.Code, a.Status))
+		return
+	}
+	if _, err := s.Store.SetStatus(a.Code, scheduling.StatusCheckedIn); err != nil {
+		s.Log.Error("clerk check-in", "err", err)
+		s.flashError(p, "Check-in failed; try again.")
+		return
+	}
+	s.audit(p, how, a.Code)
+	s.flash(p, fmt.Sprintf("Checked in %s (%s, language %s).", a.Code, a.Start.In(s.loc()).Format("15:04"), a.Lang))
+}
+
+func (s *server) checkInByCode(w http.ResponseWriter, r *http.Request, p *principal) {
+	defer s.back(w, r)
+	code := scheduling.NormalizeCode(r.PostFormValue("code"))
+	if !scheduling.ValidCode(code) {
+		s.flashError(p, "That is not a confirmation code: codes have 6 letters and digits.")
+		return
+	}
+	a, err := s.Store.ByCode(code)
+	if errors.Is(err, scheduling.ErrNotFound) {
+		s.flashError(p, "No appointment has the code "+code+".")
+		return
+	} else if err != nil {
+		s.Log.Error("clerk check-in by code", "err", err)
+		s.flashError(p, "The lookup failed; try again.")
+		return
+	}
+	s.checkIn(p, a, r.PostFormValue("office"), "check-in")
+}
+
+// checkInByPhone finds the appointment of the phone number typed: the
+// number is normalized, hashed and dropped (P3): it is not stored, logged,
+// echoed on the page or put in an error.
+func (s *server) checkInByPhone(w http.ResponseWriter, r *http.Request, p *principal) {
+	defer s.back(w, r)
+	ids, ok := s.phoneIdentities(p, r.PostFormValue("phone"))
+	if !ok {
+		return
+	}
+	a, err := s.Store.Find(ids...)
+	if errors.Is(err, scheduling.ErrNotFound) {
+		s.flashError(p, "No active appointment for that phone number. Try the confirmation code.")
+		return
+	} else if err != nil {
+		s.Log.Error("clerk check-in by phone", "err", err)
+		s.flashError(p, "The lookup failed; try again.")
+		return
+	}
+	s.checkIn(p, a, r.PostFormValue("office"), "check-in-by-phone")
+}
+
+// phoneIdentities hashes a typed phone number; on failure it tells the
+// clerk why without repeating the number.
+func (s *server) phoneIdentities(p *principal, phone string) ([]scheduling.Identity, bool) {
+	addr, err := identity.NormalizePhone(phone, s.Program.Region)
+	if err != nil {
+		s.flashError(p, "That is not a phone number that can receive texts here. Check the digits.")
+		return nil, false
+	}
+	ids, err := s.IDs.Identities(addr, s.Now())
+	if err != nil {
+		s.Log.Error("clerk hash phone", "err", err)
+		s.flashError(p, "The lookup failed; try again.")
+		return nil, false
+	}
+	return ids, true
+}
+
+// appointmentToday returns the appointment of the posted code if it is
+// today's: undo and no-show work only within the day.
+func (s *server) appointmentToday(p *principal, r *http.Request) (scheduling.Appointment, bool) {
+	code := scheduling.NormalizeCode(r.PostFormValue("code"))
+	a, err := s.Store.ByCode(code)
+	if err != nil || !scheduling.ValidCode(code) {
+		s.flashError(p, "No appointment has that code.")
+		return a, false
+	}
+	if scheduling.DateOf(a.Start.In(s.loc())) != s.today() {
+		s.flashError(p, "Only today's appointments can be changed this way.")
+		return a, false
+	}
+	return a, true
+}
+
+func (s *server) noShow(w http.ResponseWriter, r *http.Request, p *principal) {
+	defer s.back(w, r)
+	a, ok := s.appointmentToday(p, r)
+	if !ok {
+		return
+	}
+	if a.Status != scheduling.StatusBooked || a.Start.After(s.Now()) {
+		s.flashError(p, "Only a booked appointment whose time has come can be marked as a no-show.")
+		return
+	}
+	if _, err := s.Store.SetStatus(a.Code, scheduling.StatusNoShow); err != nil {
+		s.Log.Error("clerk no-show", "err", err)
+		s.flashError(p, "Marking the no-show failed; try again.")
+		return
+	}
+	s.audit(p, "no-show", a.Code)
+	s.flash(p, a.Code+" marked as a no-show.")
+}
+
+func (s *server) undo(w http.ResponseWriter, r *http.Request, p *principal) {
+	defer s.back(w, r)
+	a, ok := s.appointmentToday(p, r)
+	if !ok {
+		return
+	}
+	if a.Status != scheduling.StatusCheckedIn && a.Status != scheduling.StatusNoShow {
+		s.flashError(p, "Only a check-in or a no-show can be undone.")
+		return
+	}
+	if _, err := s.Store.SetStatus(a.Code, scheduling.StatusBooked); err != nil {
+		s.Log.Error("clerk undo", "from", a.Status.String(), "err", err)
+		s.flashError(p, fmt.Sprintf("Could not undo the %s of %s: the resident may have booked again since. Book a walk-in instead.", a.Status, a.Code))
+		return
+	}
+	s.audit(p, "undo-"+a.Status.String(), a.Code)
+	s.flash(p, fmt.Sprintf("Undone: %s is booked again.", a.Code))
+}
+
+func (s *server) cancel(w http.ResponseWriter, r *http.Request, p *principal) {
+	defer s.back(w, r)
+	code := scheduling.NormalizeCode(r.PostFormValue("code"))
+	key := r.PostFormValue("reason")
+	if !slices.ContainsFunc(cancelReasons, func(c reason) bool { return c.Key == key }) {
+		s.flashError(p, "Pick a reason from the list to cancel.")
+		return
+	}
+	a, err := s.Store.ByCode(code)
+	if err != nil || !scheduling.ValidCode(code) {
+		s.flashError(p, "No appointment has that code.")
+		return
+	}
+	if a.Status != scheduling.StatusBooked {
+		s.flashError(p, fmt.Sprintf("Only a booked appointment can be cancelled; %s is %s.", a.Code, a.Status))
+		return
+	}
+	if _, err := s.Store.SetStatus(a.Code, scheduling.StatusCancelled); err != nil {
+		s.Log.Error("clerk cancel", "err", err)
+		s.flashError(p, "Cancelling failed; try again.")
+		return
+	}
+	s.audit(p, "cancel:"+key, a.Code)
+	s.flash(p, "Cancelled "+s.describe(a)+".")
+}

@@ -1,0 +1,141 @@
+package clerk
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/cita-city/cita/scheduling"
+)
+
+type walkInData struct {
+	Slots     []slotOption
+	Languages []string
+	Closed    bool
+}
+
+type slotOption struct {
+	Unix int64
+	Time string // 15:04
+	ID   string // slot-1504, for labels and tests
+	Free int
+}
+
+// walkInNow is the clock walk-ins book with. Residents must book the
+// program's lead time ahead, but a walk-in is standing at the desk: moving
+// the clock back by the lead time and (almost) one slot lets the clerk book
+// the slot running now or any later one, not one that has ended.
+func (s *server) walkInNow(office string) time.Time {
+	o, _ := s.Program.Office(office)
+	return s.Now().Add(-s.Program.Lead - time.Duration(o.SlotMinutes)*time.Minute + time.Second)
+}
+
+func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal) {
+	office, offices := s.pickOffice(r.URL.Query().Get("office"), p)
+	day, _ := s.pickDate(r.URL.Query().Get("date"))
+	if day.Before(s.today()) {
+		day = s.today()
+	}
+	data := walkInData{Languages: s.Program.Languages}
+	closed, err := s.Closures.Closed(office.ID, day)
+	if err != nil {
+		s.internalError(w, r, "walk-in", err)
+		return
+	}
+	if closed {
+		data.Closed = true
+	} else {
+		slots, err := s.Bookings.FreeSlots(office.ID, day, s.walkInNow(office.ID))
+		if err != nil {
+			s.internalError(w, r, "free slots", err)
+			return
+		}
+		for _, sl := range slots {
+			t := sl.Start.In(s.loc())
+			data.Slots = append(data.Slots, slotOption{Unix: t.Unix(), Time: t.Format("15:04"), ID: "slot-" + t.Format("1504"), Free: sl.Free})
+		}
+	}
+	s.render(w, r, http.StatusOK, "walkin", p, pageData{Title: "Book a walk-in", Offices: offices, Office: office, Date: day.String(), Data: data})
+}
+
+// walkIn books a slot for a resident at the desk. With a phone number the
+// booking is theirs (they can see, move or cancel it by SMS or Telegram);
+// without one it belongs to a random identity nobody can ever find again,
+// and only the code written down for them refers to it.
+func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
+	office := r.PostFormValue("office")
+	day, _ := s.pickDate(r.PostFormValue("date"))
+	retry := "/clerk/walkin?" + url.Values{"office": {office}, "date": {day.String()}}.Encode()
+	if _, ok := s.Program.Office(office); !ok {
+		s.flashError(p, "Pick an office.")
+		http.Redirect(w, r, "/clerk/walkin", http.StatusSeeOther)
+		return
+	}
+	unix, err := strconv.ParseInt(r.PostFormValue("start"), 10, 64)
+	if err != nil {
+		s.flashError(p, "Pick a time.")
+		http.Redirect(w, r, retry, http.StatusSeeOther)
+		return
+	}
+	start := time.Unix(unix, 0).In(s.loc())
+	if closed, err := s.Closures.Closed(office, scheduling.DateOf(start)); err != nil || closed {
+		s.flashError(p, "The office is closed that day.")
+		http.Redirect(w, r, retry, http.StatusSeeOther)
+		return
+	}
+	lang := r.PostFormValue("lang")
+	var ids []scheduling.Identity
+	if phone := r.PostFormValue("phone"); phone != "" {
+		var ok bool
+		if ids, ok = s.phoneIdentities(p, phone); !ok {
+			http.Redirect(w, r, retry, http.StatusSeeOther)
+			return
+		}
+	} else {
+		ids, err = s.anonymous()
+		if err != nil {
+			s.internalError(w, r, "walk-in", err)
+			return
+		}
+	}
+	a, err := s.Bookings.Book(ids[0], lang, office, start, s.walkInNow(office))
+	switch {
+	case errors.Is(err, scheduling.ErrAlreadyBooked):
+		msg := "That phone number already has an appointment."
+		if old, err := s.Store.Find(ids...); err == nil {
+			msg = "That phone number already has an appointment: " + s.describe(old) + "."
+		}
+		s.flashError(p, msg)
+	case errors.Is(err, scheduling.ErrSlotFull):
+		s.flashError(p, "That time was just taken; pick another.")
+	case errors.Is(err, scheduling.ErrNotBookable):
+		s.flashError(p, "That time cannot be booked any more; pick another.")
+	case errors.Is(err, scheduling.ErrTooManyChanges):
+		s.flashError(p, "That phone number has changed its booking too often today.")
+	case err != nil:
+		s.internalError(w, r, "walk-in", err)
+		return
+	default:
+		s.audit(p, "walk-in", a.Code)
+		s.sessions.addFlash(p.sess, flash{
+			Text: fmt.Sprintf("Walk-in booked for %s at %s. Write the code down for the resident:", a.Start.In(s.loc()).Format("Mon 2 Jan"), a.Start.In(s.loc()).Format("15:04")),
+			Code: a.Code,
+		})
+		http.Redirect(w, r, dayURL(a.Office, scheduling.DateOf(a.Start.In(s.loc()))), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, retry, http.StatusSeeOther)
+}
+
+// anonymous returns the identities of a random address: a booking under
+// them can be found by its code only.
+func (s *server) anonymous() ([]scheduling.Identity, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return s.IDs.Identities("walk-in:"+hex.EncodeToString(b), s.Now())
+}

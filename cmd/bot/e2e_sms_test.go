@@ -1,0 +1,266 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cita-city/cita/channels/sms"
+	"github.com/cita-city/cita/channels/sms/twiliotest"
+)
+
+const (
+	smsPublicURL = "https://cita.example.gov"
+	smsCity      = "+13125550100"
+)
+
+// smsResident is a phone talking to `bot serve` through signed webhooks.
+type smsResident struct {
+	t      *testing.T
+	base   string // the server
+	number string // E.164
+	seq    int
+}
+
+// say posts text as Twilio would, with a fresh MessageSid, and returns the
+// HTTP status and the reply text ("" for no <Message>).
+func (r *smsResident) say(text string) (int, string) {
+	r.t.Helper()
+	r.seq++
+	return r.post(smsForm(r.number, text, fmt.Sprintf("SM%s%022d", r.number[2:], r.seq)), "")
+}
+
+func smsForm(from, text, sid string) url.Values {
+	return url.Values{
+		"MessageSid": {sid}, "SmsMessageSid": {sid}, "AccountSid": {twiliotest.AccountSID},
+		"MessagingServiceSid": {twiliotest.ServiceSID}, "From": {from}, "To": {smsCity},
+		"Body": {text}, "NumMedia": {"0"}, "FromCountry": {"US"},
+	}
+}
+
+// post sends form signed over the public URL (or with sig when not empty).
+func (r *smsResident) post(form url.Values, sig string) (int, string) {
+	r.t.Helper()
+	if sig == "" {
+		sig = twiliotest.Sign(twiliotest.AuthToken, smsPublicURL+sms.Path, form)
+	}
+	req, err := http.NewRequest(http.MethodPost, r.base+sms.Path, strings.NewReader(form.Encode()))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sig)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatalf("webhook: %v", err)
+	}
+	defer resp.Body.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		r.t.Errorf("webhook took %v", d)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, string(body)
+	}
+	var doc struct {
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal(body, &doc); err != nil {
+		r.t.Fatalf("reply is not TwiML: %v\n%s", err, body)
+	}
+	return resp.StatusCode, strings.Join(doc.Messages, "\n---\n")
+}
+
+// eventually polls cond (the bot's Twilio calls run in the background).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestSMSEndToEnd(t *testing.T) {
+	t0, _ := time.Parse(time.RFC3339, e2eNow)
+	began := time.Now()
+	fake := twiliotest.New(func() time.Time { return t0.Add(time.Since(began)) })
+	defer fake.Close()
+
+	e := newEnv(t)
+	e.vars = append(e.vars,
+		"TWILIO_ACCOUNT_SID="+twiliotest.AccountSID,
+		"TWILIO_AUTH_TOKEN="+twiliotest.AuthToken,
+		"TWILIO_MESSAGING_SERVICE_SID="+twiliotest.ServiceSID,
+		"TWILIO_API_BASE="+fake.URL,
+		"CITA_PUBLIC_URL="+smsPublicURL,
+	)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv := exec.CommandContext(ctx, botBin, "serve", "--addr", addr)
+	srv.Env = append(os.Environ(), e.vars...)
+	var srvOut bytes.Buffer
+	srv.Stdout, srv.Stderr = &srvOut, &srvOut
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = srv.Process.Signal(os.Interrupt)
+			_ = srv.Wait()
+			e.logs.Write(srvOut.Bytes())
+		}
+	}
+	defer stop()
+	waitHealthy(t, "http://"+addr)
+
+	const national = "(312) 555-0171"
+	ana := &smsResident{t: t, base: "http://" + addr, number: "+13125550171"}
+
+	// Book Tuesday 1 December, 9:00 at City Hall, with a reminder.
+	for _, step := range []string{"4", "1", "2", "1"} {
+		if status, reply := ana.say(step); status != 200 || reply == "" {
+			t.Fatalf("booking step %s: %d %q", step, status, reply)
+		}
+	}
+	_, booked := ana.say("1")
+	code := codeRE.FindString(booked)
+	if code == "" || !strings.Contains(booked, "reminder") {
+		t.Fatalf("booking reply lacks a code or the reminder question:\n%s", booked)
+	}
+	// Twilio delivers the "yes" twice (a retry): one reminder, one reply.
+	yes := smsForm(ana.number, "1", "SM00000000000000000000000000000yes")
+	if _, reply := ana.post(yes, ""); !strings.Contains(reply, "remind") {
+		t.Errorf("reminder answer: %q", reply)
+	}
+	if status, reply := ana.post(yes, ""); status != 200 || reply != "" {
+		t.Errorf("duplicate delivery answered %d %q, want 200 and nothing", status, reply)
+	}
+	eventually(t, "the reminder", func() bool { return len(fake.Scheduled(ana.number)) == 1 })
+	first := fake.Scheduled(ana.number)[0]
+	if !strings.Contains(first.Body, code) || !strings.Contains(first.Body, "City Hall") || first.Service != twiliotest.ServiceSID {
+		t.Errorf("reminder %+v: want the code %s, the office and the Messaging Service", first, code)
+	}
+	if want := time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC); !first.SendAt.Equal(want) {
+		t.Errorf("reminder at %v, want %v (24h before 9:00 CST)", first.SendAt, want)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := fake.Count("POST", "/Messages.json"); n != 1 {
+		t.Errorf("%d messages created, want 1 despite the duplicate", n)
+	}
+
+	// Reschedule to Wednesday 2 December, 9:00: the old reminder cancelled,
+	// a new one made.
+	for _, step := range []string{"5", "1", "1", "3", "1"} {
+		if status, reply := ana.say(step); status != 200 || reply == "" {
+			t.Fatalf("reschedule step %s: %d %q", step, status, reply)
+		}
+	}
+	if _, moved := ana.say("1"); !strings.Contains(moved, code) {
+		t.Fatalf("reschedule reply lacks the code %s:\n%s", code, moved)
+	}
+	ana.say("1") // yes, remind me
+	eventually(t, "the moved reminder", func() bool {
+		m, _ := fake.Message(first.SID)
+		s := fake.Scheduled(ana.number)
+		return m.Status == "canceled" && len(s) == 1 && s[0].SID != first.SID
+	})
+	if got := fake.Scheduled(ana.number)[0].SendAt; !got.Equal(time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)) {
+		t.Errorf("moved reminder at %v, want 2026-12-01 15:00 UTC", got)
+	}
+
+	// A forged STOP changes nothing.
+	forged := smsForm(ana.number, "STOP", "SM0000000000000000000000000000forged")
+	before := len(fake.Requests())
+	if status, _ := ana.post(forged, "AAAAAAAAAAAAAAAAAAAAAAAAAAA="); status != http.StatusForbidden {
+		t.Errorf("forged signature: %d, want 403", status)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(fake.Requests()); n != before || len(fake.Scheduled(ana.number)) != 1 {
+		t.Errorf("forged request caused %d Twilio calls", n-before)
+	}
+
+	// STOP: no reply, the reminder cancelled.
+	if status, reply := ana.say("STOP"); status != 200 || reply != "" {
+		t.Errorf("STOP answered %d %q, want 200 and nothing", status, reply)
+	}
+	eventually(t, "the reminder cancelled on STOP", func() bool { return len(fake.Scheduled(ana.number)) == 0 })
+
+	// MMS: never downloaded, deleted with its media, told to come in person.
+	ben := &smsResident{t: t, base: "http://" + addr, number: "+13125550172"}
+	mms := fake.Receive(ben.number, smsCity, "", 2, t0)
+	form := smsForm(ben.number, "", mms)
+	form.Set("NumMedia", "2")
+	form.Set("MediaUrl0", fake.URL+"/2010-04-01/Accounts/"+twiliotest.AccountSID+"/Messages/"+mms+"/Media/ME1")
+	form.Set("MediaContentType0", "image/jpeg")
+	if _, reply := ben.post(form, ""); !strings.Contains(reply, "in person") {
+		t.Errorf("MMS reply %q does not say in person", reply)
+	}
+	eventually(t, "the MMS deleted", func() bool { _, ok := fake.Message(mms); return !ok })
+	for _, m := range fake.Deleted() {
+		if m.SID == mms && len(m.Media) != 0 {
+			t.Errorf("MMS deleted with %d media left", len(m.Media))
+		}
+	}
+	if n := fake.Count("GET", "/Media/ME"); n != 0 {
+		t.Errorf("media downloaded %d times", n)
+	}
+
+	stop()
+
+	// Redaction: old messages go, recent ones and pending reminders stay.
+	old := fake.Receive(ana.number, smsCity, "4", 0, t0.Add(-3*time.Hour))
+	oldOut := fake.Sent(smsCity, ana.number, "Booked!", t0.Add(-2*time.Hour))
+	recent := fake.Receive(ben.number, smsCity, "hi", 0, t0.Add(-10*time.Minute))
+	out, exit := e.run("", "jobs", "run", "redact")
+	if exit != 0 {
+		t.Fatalf("jobs run redact: exit %d\n%s", exit, out)
+	}
+	for _, sid := range []string{old, oldOut} {
+		if _, ok := fake.Message(sid); ok {
+			t.Errorf("redact left an old message:\n%s", out)
+		}
+	}
+	if _, ok := fake.Message(recent); !ok {
+		t.Errorf("redact deleted a recent message")
+	}
+	if out, exit := e.run("", "jobs", "run", "sweep-the-floor"); exit == 0 || !strings.Contains(out, "unknown job") {
+		t.Errorf("unknown job: exit %d: %s", exit, out)
+	}
+
+	// Privacy: no number, in any spelling, in the database or any log.
+	db, err := os.ReadFile(filepath.Join(e.data, dbName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{national, "(312) 555-0172"} {
+		for _, s := range spellings(n) {
+			if bytes.Contains(db, []byte(s)) {
+				t.Errorf("database holds %q", s)
+			}
+			if bytes.Contains(e.logs.Bytes(), []byte(s)) {
+				t.Errorf("logs hold %q", s)
+			}
+		}
+	}
+	for _, s := range []string{twiliotest.AuthToken, mms} {
+		if bytes.Contains(e.logs.Bytes(), []byte(s)) {
+			t.Errorf("logs hold a secret or a SID %q", s)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/cita-city/cita/channels/sms"
+	"github.com/cita-city/cita/identity"
+)
+
+// twilioTimeout bounds every Twilio REST call (twilio-go calls take no
+// context); calls run off the webhook's path, so this never delays a reply.
+const twilioTimeout = 10 * time.Second
+
+// twilioConfig is the Twilio part of the environment. Secrets come only
+// from the environment and are never printed.
+type twilioConfig struct {
+	AccountSID string // TWILIO_ACCOUNT_SID; empty: no SMS channel
+	AuthToken  string // TWILIO_AUTH_TOKEN
+	Service    string // TWILIO_MESSAGING_SERVICE_SID: sends reminders
+	APIBase    string // TWILIO_API_BASE: tests point REST calls at a fake
+	// RedactAfter is how long messages stay at Twilio before the redact
+	// job deletes them (CITA_REDACT_AFTER, default 1h).
+	RedactAfter time.Duration
+}
+
+// twilioEnv reads the Twilio settings. ok is false when Twilio is not
+// configured at all; a partial configuration is an error naming what is
+// missing.
+func (m *Main) twilioEnv() (tc twilioConfig, ok bool, err error) {
+	tc = twilioConfig{
+		AccountSID: m.env("TWILIO_ACCOUNT_SID", ""),
+		AuthToken:  m.env("TWILIO_AUTH_TOKEN", ""),
+		Service:    m.env("TWILIO_MESSAGING_SERVICE_SID", ""),
+		APIBase:    m.env("TWILIO_API_BASE", ""),
+	}
+	if tc.AccountSID == "" {
+		return tc, false, nil
+	}
+	if tc.AuthToken == "" {
+		return tc, false, fail("TWILIO_ACCOUNT_SID is set but TWILIO_AUTH_TOKEN is not")
+	}
+	if tc.Service == "" {
+		return tc, false, fail("TWILIO_ACCOUNT_SID is set but TWILIO_MESSAGING_SERVICE_SID is not (reminders are sent through a Messaging Service)")
+	}
+	after := m.env("CITA_REDACT_AFTER", "1h")
+	tc.RedactAfter, err = time.ParseDuration(after)
+	if err != nil || tc.RedactAfter < 0 {
+		return tc, false, fail("CITA_REDACT_AFTER=%q: want a duration like 1h or 30m", after)
+	}
+	return tc, true, nil
+}
+
+// provider returns the Twilio REST client of tc.
+func (tc twilioConfig) provider() (*sms.Twilio, error) {
+	hc, err := sms.HTTPClient(tc.APIBase, twilioTimeout)
+	if err != nil {
+		return nil, fail("TWILIO_API_BASE: %v", err)
+	}
+	return sms.NewTwilio(tc.AccountSID, tc.AuthToken, tc.Service, hc), nil
+}
+
+// smsChannel wires the SMS channel, or returns nil, nil when Twilio is not
+// configured (TWILIO_ACCOUNT_SID unset).
+func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, error) {
+	tc, ok, err := m.twilioEnv()
+	if err != nil || !ok {
+		return nil, err
+	}
+	if c.PublicURL == "" {
+		return nil, fail("TWILIO_ACCOUNT_SID is set but CITA_PUBLIC_URL (--public-url) is not: Twilio signs webhooks over the public URL, so it must be known")
+	}
+	p, err := tc.provider()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := sms.New(sms.Config{
+		Engine:    a.engine,
+		IDs:       a.hasher,
+		Normalize: identity.NormalizePhone,
+		Texts:     a.catalog,
+		Program:   a.program,
+		Provider:  p,
+		AuthToken: tc.AuthToken,
+		PublicURL: c.PublicURL,
+		Now:       m.Now,
+		Log:       log,
+	})
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	return ch, nil
+}
+
+// redactAfter returns the redaction delay smsChannel validated
+// (CITA_REDACT_AFTER, default 1h), for the cron job in serve.
+func (m *Main) redactAfter() time.Duration {
+	tc, ok, err := m.twilioEnv()
+	if err != nil || !ok {
+		return time.Hour
+	}
+	return tc.RedactAfter
+}

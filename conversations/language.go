@@ -1,0 +1,115 @@
+package conversations
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// available returns the languages both the program offers and the
+// messages have, in the program's order.
+func (e *Engine) available() []string {
+	have := e.msgs.Languages()
+	var out []string
+	for _, l := range e.bookings.Program().Languages {
+		if slices.Contains(have, l) {
+			out = append(out, l)
+		}
+	}
+	if len(out) == 0 && len(have) > 0 {
+		out = have[:1]
+	}
+	return out
+}
+
+// languages offers each language by its own name.
+func (e *Engine) languages(s *session) Reply {
+	var cs []Choice
+	for _, l := range e.available() {
+		cs = append(cs, Choice{ID: prefixLang + l, Label: e.textIn(l, "language.name", nil)})
+	}
+	s.state = stLanguage
+	return e.offer(s, e.text(s, "language.prompt", nil), append(cs, e.menuChoice(s)))
+}
+
+// pickLanguage chooses a new session's language: one the resident named,
+// else the channel's hint, else their stored appointment's, else one
+// detected from the text, else the program's first.
+func (e *Engine) pickLanguage(in Inbound) string {
+	langs := e.available()
+	words := fold(in.Text)
+	for _, l := range langs {
+		if in.Choice == prefixLang+l || (len(words) > 0 && sameWords(words, fold(e.textIn(l, "language.name", nil)))) {
+			return l
+		}
+	}
+	if hint := baseLanguage(in.LangHint); slices.Contains(langs, hint) {
+		return hint
+	}
+	if a, err := e.bookings.Find(allIDs(in)); err == nil && slices.Contains(langs, a.Lang) {
+		return a.Lang
+	}
+	if l, ok := e.detect(langs, in.Text); ok {
+		return l
+	}
+	return langs[0]
+}
+
+// baseLanguage turns a hint like "es-MX" or "pt_BR" into "es", "pt".
+func baseLanguage(hint string) string {
+	hint = strings.ToLower(strings.TrimSpace(hint))
+	if i := strings.IndexAny(hint, "-_"); i >= 0 {
+		hint = hint[:i]
+	}
+	return hint
+}
+
+// detect guesses the language of text: by script (a language whose
+// language.script is not Latin, when the text has letters of that script),
+// then by greetings and main-menu words, in the program's order.
+func (e *Engine) detect(langs []string, text string) (string, bool) {
+	for _, l := range langs {
+		script := e.textIn(l, "language.script", nil)
+		table, ok := unicode.Scripts[script]
+		if !ok || script == "Latin" {
+			continue
+		}
+		for _, r := range text {
+			if unicode.Is(table, r) {
+				return l, true
+			}
+		}
+	}
+	words := fold(text)
+	if len(words) == 0 {
+		return "", false
+	}
+	for _, l := range langs {
+		if e.greets(l, words) {
+			return l, true
+		}
+	}
+	for _, l := range langs {
+		s := &session{lang: l}
+		if _, ok := matchLabel(e.mainChoices(s), words); ok {
+			return l, true
+		}
+	}
+	return "", false
+}
+
+// greets reports whether words start with one of lang's greetings.
+func (e *Engine) greets(lang string, words []string) bool {
+	list, err := e.msgs.Text(lang, "words.greeting", nil)
+	if err != nil {
+		e.report(err)
+		return false
+	}
+	for _, phrase := range strings.Split(list, "|") {
+		p := fold(phrase)
+		if len(p) > 0 && len(words) >= len(p) && sameWords(words[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}

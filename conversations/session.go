@@ -1,0 +1,319 @@
+package conversations
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cita-city/cita/scheduling"
+)
+
+// state is where a session stands: what the choices last offered mean.
+type state int
+
+const (
+	stMenu          state = iota // main menu (or a reply that offers only "menu")
+	stQuestion                   // eligibility question number s.question
+	stOffices                    // offices and hours: which office
+	stOffice                     // one office's hours shown
+	stBookOffice                 // booking: which office
+	stBookDay                    // booking: which day of s.office (page s.page)
+	stBookTime                   // booking: which time of s.day (page s.page)
+	stBookConfirm                // booking: book s.slot?
+	stReminder                   // booked: reminder the day before?
+	stAppointment                // my appointment shown
+	stCancelConfirm              // cancel it?
+	stLanguage                   // which language
+	stForgetConfirm              // delete my data?
+)
+
+// session is one resident's conversation, in memory only.
+type session struct {
+	mu   sync.Mutex
+	id   scheduling.Identity
+	gone bool // dropped from the engine; a new session takes over
+	seen time.Time
+
+	lang    string
+	state   state
+	choices []Choice // as last offered
+
+	question   int                    // stQuestion
+	reschedule bool                   // the booking flow moves the appointment
+	office     string                 // booking and office info
+	day        scheduling.Date        // stBookTime
+	page       int                    // stBookDay, stBookTime
+	slot       time.Time              // stBookConfirm
+	booked     scheduling.Appointment // stReminder
+}
+
+// Choice IDs. Choices that carry data add it after a colon.
+const (
+	idEligibility = "eligibility"
+	idDocuments   = "documents"
+	idOffices     = "offices"
+	idBook        = "book"
+	idAppointment = "appointment"
+	idLanguage    = "language"
+	idForget      = "0"
+	idMenu        = "menu"
+	idYes         = "yes"
+	idNo          = "no"
+	idMore        = "more"
+	idReschedule  = "reschedule"
+	idCancel      = "cancel"
+	prefixOffice  = "office:"
+	prefixBookAt  = "book-at:"
+	prefixDay     = "day:"
+	prefixSlot    = "slot:"
+	prefixLang    = "lang:"
+)
+
+// mainIDs are the main menu's choices, in order.
+var mainIDs = []string{idEligibility, idDocuments, idOffices, idBook, idAppointment, idLanguage, idForget}
+
+var mainLabels = map[string]string{
+	idEligibility: "menu.eligibility",
+	idDocuments:   "menu.documents",
+	idOffices:     "menu.offices",
+	idBook:        "menu.book",
+	idAppointment: "menu.appointment",
+	idLanguage:    "menu.language",
+	idForget:      "menu.forget",
+}
+
+// allIDs is the identity under every live key epoch.
+func allIDs(in Inbound) []scheduling.Identity {
+	return append([]scheduling.Identity{in.Identity}, in.Aliases...)
+}
+
+// converse handles one message in s (locked).
+func (e *Engine) converse(s *session, fresh bool, in Inbound, now time.Time) Reply {
+	if fresh {
+		return e.first(s, in, now)
+	}
+	// Typed words that mean the same everywhere.
+	if in.Choice == "" {
+		switch {
+		case e.keyword(s.lang, "words.menu", in.Text), e.keyword(s.lang, "words.help", in.Text),
+			e.keyword(s.lang, "words.greeting", in.Text):
+			return e.mainMenu(s, e.text(s, "menu.prompt", nil))
+		case e.keyword(s.lang, "words.language", in.Text):
+			return e.languages(s)
+		}
+	}
+	id, ok := e.resolve(s, in)
+	if !ok && s.state == stMenu {
+		// A reply that offered only "menu" still takes a main menu number:
+		// right after booking, "5" shows the appointment.
+		offered := s.choices
+		s.choices = e.mainChoices(s)
+		if id, ok = e.resolve(s, in); !ok {
+			s.choices = offered
+		}
+	}
+	if !ok {
+		return e.retry(s)
+	}
+	return e.choose(s, id, in, now)
+}
+
+// first answers the first message of a session: in the resident's
+// language, acting on it if it is a main menu choice, else with a welcome.
+func (e *Engine) first(s *session, in Inbound, now time.Time) Reply {
+	s.lang = e.pickLanguage(in)
+	s.choices = e.mainChoices(s)
+	s.state = stMenu
+	if id, ok := e.resolve(s, in); ok {
+		return e.choose(s, id, in, now)
+	}
+	return e.mainMenu(s, e.text(s, "welcome", map[string]any{"Program": e.bookings.Program().Name}))
+}
+
+// choose acts on the choice id the resident made.
+func (e *Engine) choose(s *session, id string, in Inbound, now time.Time) Reply {
+	switch {
+	case id == idMenu:
+		return e.mainMenu(s, e.text(s, "menu.prompt", nil))
+	case id == idEligibility:
+		s.question = 0
+		return e.askQuestion(s)
+	case id == idDocuments:
+		return e.documents(s)
+	case id == idOffices:
+		return e.offices(s)
+	case id == idBook:
+		return e.startBooking(s, in, false, "", now)
+	case id == idAppointment:
+		return e.appointment(s, in, "")
+	case id == idLanguage:
+		return e.languages(s)
+	case id == idForget:
+		return e.confirm(s, stForgetConfirm, e.text(s, "forget.confirm", nil), "choice.yes", "choice.no")
+	case id == idReschedule:
+		return e.startBooking(s, in, true, "", now)
+	case id == idCancel:
+		return e.confirmCancel(s, in)
+	case id == idMore:
+		s.page++
+		if s.state == stBookTime {
+			return e.times(s, "", now)
+		}
+		return e.days(s, "", now)
+	case strings.HasPrefix(id, prefixLang):
+		s.lang = strings.TrimPrefix(id, prefixLang)
+		return e.mainMenu(s, e.text(s, "menu.prompt", nil))
+	case strings.HasPrefix(id, prefixOffice):
+		s.office = strings.TrimPrefix(id, prefixOffice)
+		if s.state == stOffices {
+			return e.officeInfo(s, now)
+		}
+		s.page = 0
+		return e.days(s, "", now)
+	case strings.HasPrefix(id, prefixBookAt):
+		return e.startBooking(s, in, false, strings.TrimPrefix(id, prefixBookAt), now)
+	case strings.HasPrefix(id, prefixDay):
+		d, err := scheduling.ParseDate(strings.TrimPrefix(id, prefixDay))
+		if err != nil {
+			return e.fail(s, fmt.Errorf("day choice: %w", err))
+		}
+		s.day, s.page = d, 0
+		return e.times(s, "", now)
+	case strings.HasPrefix(id, prefixSlot):
+		var unix int64
+		if _, err := fmt.Sscan(strings.TrimPrefix(id, prefixSlot), &unix); err != nil {
+			return e.fail(s, fmt.Errorf("slot choice: %w", err))
+		}
+		s.slot = time.Unix(unix, 0).In(e.loc())
+		return e.confirmSlot(s)
+	case id == idYes || id == idNo:
+		return e.answer(s, id == idYes, in, now)
+	}
+	return e.fail(s, fmt.Errorf("choice %q in state %d: %w", id, s.state, errUnknownChoice))
+}
+
+var errUnknownChoice = errors.New("unknown choice")
+
+// answer handles a yes or no in the state that asked.
+func (e *Engine) answer(s *session, yes bool, in Inbound, now time.Time) Reply {
+	switch s.state {
+	case stQuestion:
+		return e.answerQuestion(s, yes)
+	case stBookConfirm:
+		if !yes {
+			return e.mainMenu(s, e.text(s, "book.kept", nil))
+		}
+		return e.commit(s, in, now)
+	case stReminder:
+		if !yes {
+			return e.mainMenu(s, e.text(s, "reminder.no", nil))
+		}
+		r := e.mainMenu(s, e.text(s, "reminder.yes", nil))
+		r.Effects = []Effect{{Kind: ReminderWanted, Appointment: s.booked}}
+		return r
+	case stCancelConfirm:
+		if !yes {
+			return e.mainMenu(s, e.text(s, "cancel.kept", nil))
+		}
+		return e.cancel(s, in, now)
+	case stForgetConfirm:
+		if !yes {
+			return e.mainMenu(s, e.text(s, "forget.kept", nil))
+		}
+		return e.forget(s, in, now)
+	}
+	return e.retry(s)
+}
+
+// mainMenu shows text and the main menu.
+func (e *Engine) mainMenu(s *session, text string) Reply {
+	s.state = stMenu
+	return e.offer(s, text, e.mainChoices(s))
+}
+
+func (e *Engine) mainChoices(s *session) []Choice {
+	cs := make([]Choice, 0, len(mainIDs))
+	for _, id := range mainIDs {
+		cs = append(cs, Choice{ID: id, Label: e.text(s, mainLabels[id], nil)})
+	}
+	return cs
+}
+
+// offer replies text with choices and remembers them for the next message.
+func (e *Engine) offer(s *session, text string, choices []Choice) Reply {
+	s.choices = choices
+	return Reply{Text: text, Choices: choices}
+}
+
+// onlyMenu replies text offering just the way back to the menu.
+func (e *Engine) onlyMenu(s *session, text string) Reply {
+	s.state = stMenu
+	return e.offer(s, text, []Choice{e.menuChoice(s)})
+}
+
+func (e *Engine) menuChoice(s *session) Choice {
+	return Choice{ID: idMenu, Label: e.text(s, "choice.menu", nil)}
+}
+
+// confirm asks a yes/no question in state st.
+func (e *Engine) confirm(s *session, st state, text, yes, no string) Reply {
+	s.state = st
+	return e.offer(s, text, []Choice{
+		{ID: idYes, Label: e.text(s, yes, nil)},
+		{ID: idNo, Label: e.text(s, no, nil)},
+	})
+}
+
+// retry repeats the current choices after an answer that matched none.
+func (e *Engine) retry(s *session) Reply {
+	if len(s.choices) == 0 {
+		return e.mainMenu(s, e.text(s, "retry", nil))
+	}
+	return Reply{Text: e.text(s, "retry", nil), Choices: s.choices}
+}
+
+// text returns message id in the session's language. A missing message is a
+// bug the locale tests catch; should one ship, the resident gets the
+// program's first language rather than nothing.
+func (e *Engine) text(s *session, id string, data map[string]any) string {
+	return e.textIn(s.lang, id, data)
+}
+
+func (e *Engine) textIn(lang, id string, data map[string]any) string {
+	t, err := e.msgs.Text(lang, id, data)
+	if err == nil {
+		return t
+	}
+	e.report(err)
+	for _, l := range e.bookings.Program().Languages {
+		if t, err := e.msgs.Text(l, id, data); err == nil {
+			return t
+		}
+	}
+	e.report(fmt.Errorf("%s: %w", id, errNoMessage))
+	return id
+}
+
+func (e *Engine) count(s *session, id string, n int, data map[string]any) string {
+	t, err := e.msgs.Count(s.lang, id, n, data)
+	if err == nil {
+		return t
+	}
+	e.report(err)
+	for _, l := range e.bookings.Program().Languages {
+		if t, err := e.msgs.Count(l, id, n, data); err == nil {
+			return t
+		}
+	}
+	return id
+}
+
+func (e *Engine) report(err error) {
+	if e.OnError != nil {
+		e.OnError(err)
+	}
+}
+
+func (e *Engine) loc() *time.Location { return e.bookings.Program().Location }

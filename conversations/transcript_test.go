@@ -1,0 +1,315 @@
+package conversations_test
+
+import (
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/cita-city/cita/conversations"
+	"github.com/cita-city/cita/locales"
+	"github.com/cita-city/cita/scheduling"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts in testdata/")
+
+var (
+	_ conversations.Messages = (*locales.Catalog)(nil)
+	_ conversations.Bookings = (*scheduling.Service)(nil)
+)
+
+// start is the transcripts' clock: Monday 2026-11-30, 08:00 in Chicago.
+var start = time.Date(2026, 11, 30, 8, 0, 0, 0, chicago())
+
+func chicago() *time.Location {
+	loc, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// resident is a test identity (the hash of a fictional 555-01xx number).
+func resident(n int) scheduling.Identity {
+	return scheduling.Identity{Epoch: 1, Hash: sha256.Sum256(fmt.Appendf(nil, "+1312555%04d", 100+n))}
+}
+
+// fixture is the real booking service on the demo program over an
+// in-memory store, with codes drawn from a seeded generator.
+type fixture struct {
+	t       testing.TB
+	program *scheduling.Program
+	store   *memStore
+	svc     *scheduling.Service
+	catalog *locales.Catalog
+	engine  *conversations.Engine
+	now     time.Time
+	errs    []error
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	catalog, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, program: scheduling.Demo(), store: newMemStore(), catalog: catalog, now: start}
+	f.svc = scheduling.NewService(f.program, f.store)
+	f.svc.SetRand(rand.NewChaCha8([32]byte{'c', 'i', 't', 'a'}))
+	f.engine = conversations.New(f.svc, catalog)
+	f.engine.OnError = func(err error) { f.errs = append(f.errs, err) }
+	return f
+}
+
+// fill takes every free seat of office's earliest slot for other residents.
+func (f *fixture) fill(office string) time.Time {
+	f.t.Helper()
+	sl, ok, err := f.svc.Earliest(office, f.now)
+	if err != nil || !ok {
+		f.t.Fatalf("Earliest(%s) = %v, %v", office, ok, err)
+	}
+	for i := range sl.Free {
+		if _, err := f.svc.Book(resident(50+i), "en", office, sl.Start, f.now); err != nil {
+			f.t.Fatalf("fill %s: %v", sl.Start, err)
+		}
+	}
+	return sl.Start
+}
+
+// step is one thing that happens in a transcript.
+type step struct {
+	say  string // the resident types this
+	fill string // other residents take the last seats of this office's earliest slot
+}
+
+func say(texts ...string) []step {
+	var out []step
+	for _, t := range texts {
+		out = append(out, step{say: t})
+	}
+	return out
+}
+
+// scenario is a conversation replayed in each language.
+type scenario struct {
+	name      string
+	about     string
+	reminders bool
+	steps     func(lang string) []step
+}
+
+// tr picks the text of the transcript's language.
+func tr(lang, en, es string) string {
+	if lang == "es" {
+		return es
+	}
+	return en
+}
+
+func book() []step { return say("4", "1", "1", "1", "1") }
+
+var scenarios = []scenario{
+	{
+		name: "booking", reminders: true,
+		about: "4 then 1 at every step books the earliest slot at the first office; SMS offers a reminder",
+		steps: func(lang string) []step { return append(book(), say("1", "5")...) },
+	},
+	{
+		name:  "booked-then-5",
+		about: "the booking reply offers only the menu, yet main menu numbers work: 5 shows the appointment",
+		steps: func(lang string) []step { return append(book(), say("5")...) },
+	},
+	{
+		name:  "reschedule",
+		about: "book, then move the appointment to another office; the code stays",
+		steps: func(lang string) []step { return append(book(), say("1", "5", "1", "2", "1", "1", "1", "1", "5")...) },
+	},
+	{
+		name:  "cancel",
+		about: "book, change one's mind about cancelling, then cancel",
+		steps: func(lang string) []step { return append(book(), say("1", "5", "2", "2", "5", "2", "1", "5")...) },
+	},
+	{
+		name:  "eligibility-yes",
+		about: "yes to every eligibility question, then book from there",
+		steps: func(lang string) []step { return say("1", "1", "1", "1", "1", "1") },
+	},
+	{
+		name:  "eligibility-no",
+		about: "no to the age question explains the kids' ID; menu goes back",
+		steps: func(lang string) []step { return say("1", "1", "2", tr(lang, "menu", "menú")) },
+	},
+	{
+		name:  "forget-appointment",
+		about: "delete my data with an appointment: first say no, then yes; the next message starts over",
+		steps: func(lang string) []step {
+			return append(book(), say("1", "0", "2", "0", "1", tr(lang, "hi", "hola"), "5")...)
+		},
+	},
+	{
+		name:  "forget-nothing",
+		about: "delete my data without an appointment",
+		steps: func(lang string) []step { return say(tr(lang, "hello", "hola"), "0", "1") },
+	},
+	{
+		name:  "garbage",
+		about: "nonsense, out-of-range numbers, stray punctuation, other digits, typos and accents",
+		steps: func(lang string) []step {
+			return say(
+				"asdf", "9", "42", "1 2", "#2)", tr(lang, "MENU", "menú"),
+				"٣", "7", "２", "menu", " 1. ",
+				tr(lang, "yess", "Sí"), tr(lang, "nope", "no"),
+				tr(lang, "mneu", "MENU"),
+				tr(lang, "what to brnig", "que traer"),
+				tr(lang, "offices", "OFICINAS"),
+				tr(lang, "city hall", "centro comunitario del sur"),
+				tr(lang, "other offices", "otras oficinas"),
+				tr(lang, "menu", "inicio"),
+				tr(lang, "languge", "idoima"),
+				tr(lang, "español", "english"),
+				tr(lang, "idioma", "language"),
+				tr(lang, "English", "Espanol"),
+			)
+		},
+	},
+	{
+		name:  "slot-taken",
+		about: "the slot fills between listing and confirming: the nearest free ones are offered",
+		steps: func(lang string) []step {
+			s := say("4", "1", "1", "1")
+			s = append(s, step{fill: "city-hall"})
+			return append(s, say("1", "1", "1")...)
+		},
+	},
+	{
+		name:  "unknown-numbers",
+		about: "numbers that are not on the list at each booking step are re-prompted, never a dead end",
+		steps: func(lang string) []step {
+			return say("4", "5", "1", "12", "1", "15", tr(lang, "more", "más"), "99", "1", "3", "2")
+		},
+	},
+	{
+		name:  "menu-tour",
+		about: "what to bring, offices and hours, booking from an office, more days",
+		steps: func(lang string) []step {
+			return say("2", "2", "3", "2", "1", "8", "8", "2", "5", "6", "1")
+		},
+	},
+	{
+		name:  "too-many-changes",
+		about: "the program allows 3 booking changes a day; the 4th is refused politely",
+		steps: func(lang string) []step {
+			s := book()
+			for day := range 3 {
+				s = append(s, say("1", "5", "1", "1", fmt.Sprint(day+2), "1", "1")...)
+			}
+			return s
+		},
+	},
+}
+
+// langHint makes Spanish transcripts start like a Telegram user whose app is
+// in Spanish; greetings and language names detect it without a hint.
+func langHint(lang string, first string) string {
+	if lang == "es" && first != "hola" {
+		return "es-MX"
+	}
+	return ""
+}
+
+func TestTranscripts(t *testing.T) {
+	for _, sc := range scenarios {
+		for _, lang := range []string{"en", "es"} {
+			t.Run(sc.name+"."+lang, func(t *testing.T) {
+				f := newFixture(t)
+				steps := sc.steps(lang)
+				hint := langHint(lang, steps[0].say)
+				var b strings.Builder
+				fmt.Fprintf(&b, "# %s (%s): %s.\n", sc.name, lang, sc.about)
+				fmt.Fprintf(&b, "# Now: %s. Reminders offered: %v.\n", f.now.Format("Mon 2006-01-02 15:04 MST"), sc.reminders)
+				for i, st := range steps {
+					if st.fill != "" {
+						at := f.fill(st.fill)
+						fmt.Fprintf(&b, "\n* other residents take the last seats of %s %s\n", st.fill, at.Format("2006-01-02 15:04"))
+						continue
+					}
+					r := f.engine.Handle(conversations.Inbound{
+						Identity:  resident(1),
+						Aliases:   []scheduling.Identity{resident(2)},
+						Text:      st.say,
+						LangHint:  hint,
+						Reminders: sc.reminders,
+					}, f.now)
+					checkReply(t, r, lang, st.say, i == 0)
+					fmt.Fprintf(&b, "\n> %s\n%s\n", st.say, conversations.Render(r))
+					for _, e := range r.Effects {
+						b.WriteString(effectLine(e) + "\n")
+					}
+				}
+				for _, err := range f.errs {
+					t.Errorf("OnError: %v", err)
+				}
+				golden(t, filepath.Join("testdata", sc.name+"."+lang+".txt"), b.String())
+			})
+		}
+	}
+}
+
+// checkReply holds every reply to the promises residents rely on.
+func checkReply(t *testing.T, r conversations.Reply, lang, said string, first bool) {
+	t.Helper()
+	if strings.TrimSpace(r.Text) == "" {
+		t.Errorf("> %s: empty reply", said)
+	}
+	if first && r.Lang != lang || r.Lang != "en" && r.Lang != "es" {
+		t.Errorf("> %s: reply in %q, want %q", said, r.Lang, lang)
+	}
+	if n := conversations.Segments(conversations.Render(r)); n > conversations.MaxSegments {
+		t.Errorf("> %s: reply takes %d SMS segments (max 3):\n%s", said, n, conversations.Render(r))
+	}
+	for _, bad := range []string{"<no value>", "%!", "error", "{{"} {
+		if strings.Contains(r.Text, bad) {
+			t.Errorf("> %s: reply contains %q:\n%s", said, bad, r.Text)
+		}
+	}
+}
+
+func effectLine(e conversations.Effect) string {
+	a := e.Appointment
+	kind := map[conversations.EffectKind]string{
+		conversations.Booked: "Booked", conversations.Moved: "Moved", conversations.Cancelled: "Cancelled",
+		conversations.Forgotten: "Forgotten", conversations.ReminderWanted: "ReminderWanted",
+	}[e.Kind]
+	if a.Code == "" {
+		return "= effect " + kind + ": no appointment"
+	}
+	s := fmt.Sprintf("= effect %s: %s %s %s lang=%s", kind, a.Code, a.Office, a.Start.Format("2006-01-02 15:04"), a.Lang)
+	if e.Kind == conversations.Moved {
+		s += fmt.Sprintf(" (was %s %s)", e.Previous.Office, e.Previous.Start.Format("2006-01-02 15:04"))
+	}
+	return s
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./conversations/ -update)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}

@@ -1,0 +1,208 @@
+package locales
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/cita-city/cita/scheduling"
+)
+
+func mustLoad(t *testing.T) *Catalog {
+	t.Helper()
+	c, err := Load()
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return c
+}
+
+func TestLanguages(t *testing.T) {
+	c := mustLoad(t)
+	got := c.Languages()
+	if len(got) < 2 || got[0] != Reference {
+		t.Fatalf("Languages() = %v, want %s first and at least 2", got, Reference)
+	}
+	for _, want := range []string{"en", "es"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("Languages() = %v, missing %s", got, want)
+		}
+	}
+	names := map[string]string{}
+	for _, lang := range got {
+		name, err := c.Text(lang, "language.name", nil)
+		if err != nil || name == "" {
+			t.Errorf("%s: language.name = %q, %v", lang, name, err)
+		}
+		if other, dup := names[name]; dup {
+			t.Errorf("%s and %s are both called %q", lang, other, name)
+		}
+		names[name] = lang
+	}
+}
+
+// TestComplete is the translators' test: every language has every message
+// English has, every plural form it needs and the same variables, and every
+// message renders without go-i18n falling back to English.
+func TestComplete(t *testing.T) {
+	c := mustLoad(t)
+	if err := c.Check(nil); err != nil {
+		t.Fatalf("Check:\n%v", err)
+	}
+	for _, lang := range c.Languages() {
+		for id, ref := range c.messages[Reference] {
+			vars, err := variables(ref)
+			if err != nil {
+				t.Fatalf("en %s: %v", id, err)
+			}
+			data := map[string]any{}
+			for _, v := range vars {
+				data[v] = "x"
+			}
+			if strings.HasPrefix(id, formatPrefix) {
+				data = c.clockData(lang, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+			}
+			if !isPlural(ref) {
+				s, err := c.Text(lang, id, data)
+				if err != nil {
+					t.Errorf("%s %s: %v", lang, id, err)
+				} else if strings.TrimSpace(s) == "" && !strings.HasPrefix(id, "words.") {
+					t.Errorf("%s %s is empty", lang, id)
+				}
+				continue
+			}
+			for _, n := range pluralSamples {
+				if _, err := c.Count(lang, id, n, data); err != nil {
+					t.Errorf("%s %s (%d): %v", lang, id, n, err)
+				}
+			}
+		}
+	}
+}
+
+func TestCheckReportsProblems(t *testing.T) {
+	fsys := fstest.MapFS{
+		"active.en.toml": {Data: []byte(`
+"a" = "A {{.X}}"
+"b" = "B"
+["p"]
+one = "{{.Count}} thing"
+other = "{{.Count}} things"
+`)},
+		// Spanish needs "many"; "a" uses the wrong variable; "b" is missing;
+		// "extra" is not in English.
+		"active.es.toml": {Data: []byte(`
+"a" = "A {{.Y}}"
+"extra" = "E"
+["p"]
+one = "{{.Count}} cosa"
+other = "{{.Count}} cosas"
+`)},
+	}
+	c, err := load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Check([]string{"program.q"})
+	if err == nil {
+		t.Fatal("Check found nothing")
+	}
+	for _, want := range []string{
+		"en: missing messages: program.q",
+		"es: missing messages: b, program.q",
+		"es: message a uses variables [Y], English uses [X]",
+		"es: message p: plural form for 1000000",
+		"es: message extra is not in English",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Check error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestTextErrors(t *testing.T) {
+	c := mustLoad(t)
+	tests := []struct {
+		name, lang, id string
+		data           map[string]any
+	}{
+		{"unknown id", "es", "no.such.message", nil},
+		{"unknown language", "xx", "language.name", nil},
+		{"missing variable", "en", "book.done", nil}, // needs Code
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if s, err := c.Text(tt.lang, tt.id, tt.data); err == nil {
+				t.Errorf("Text(%s, %s) = %q, want an error", tt.lang, tt.id, s)
+			}
+		})
+	}
+	if s, err := c.Count("es", "book.time", 1000000, map[string]any{"Date": "x"}); err != nil || !strings.Contains(s, "de horas") {
+		t.Errorf("Count(es, 1000000) = %q, %v; want the many form", s, err)
+	}
+}
+
+func TestDateTime(t *testing.T) {
+	c := mustLoad(t)
+	chicago, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		t.Fatal(err)
+	}
+	morning := time.Date(2026, 12, 1, 9, 5, 0, 0, chicago)
+	afternoon := time.Date(2026, 12, 2, 14, 30, 0, 0, chicago)
+	midnight := time.Date(2026, 12, 5, 0, 0, 0, 0, chicago)
+	noon := time.Date(2026, 12, 5, 12, 0, 0, 0, chicago)
+	tests := []struct {
+		lang             string
+		t                time.Time
+		date, short, clk string
+	}{
+		{"en", morning, "Tuesday, December 1", "Tue Dec 1", "9:05 AM"},
+		{"en", afternoon, "Wednesday, December 2", "Wed Dec 2", "2:30 PM"},
+		{"en", midnight, "Saturday, December 5", "Sat Dec 5", "12:00 AM"},
+		{"en", noon, "Saturday, December 5", "Sat Dec 5", "12:00 PM"},
+		{"es", morning, "martes 1 de diciembre", "mar 1 dic", "9:05"},
+		{"es", afternoon, "miércoles 2 de diciembre", "mié 2 dic", "14:30"},
+		{"es", midnight, "sábado 5 de diciembre", "sáb 5 dic", "0:00"},
+	}
+	for _, tt := range tests {
+		if got := c.Date(tt.lang, tt.t); got != tt.date {
+			t.Errorf("Date(%s, %v) = %q, want %q", tt.lang, tt.t, got, tt.date)
+		}
+		if got := c.ShortDate(tt.lang, tt.t); got != tt.short {
+			t.Errorf("ShortDate(%s, %v) = %q, want %q", tt.lang, tt.t, got, tt.short)
+		}
+		if got := c.Time(tt.lang, tt.t); got != tt.clk {
+			t.Errorf("Time(%s, %v) = %q, want %q", tt.lang, tt.t, got, tt.clk)
+		}
+	}
+}
+
+// TestDemoProgram checks the messages the demo program names, as bot check
+// does for any program file.
+func TestDemoProgram(t *testing.T) {
+	p := scheduling.Demo()
+	var ids []string
+	for _, q := range p.Eligibility {
+		ids = append(ids, q.ID, q.No)
+	}
+	for _, d := range p.Documents {
+		ids = append(ids, d.ID, d.Examples)
+	}
+	for _, c := range p.Closures {
+		if c.Reason != "" {
+			ids = append(ids, c.Reason)
+		}
+	}
+	c := mustLoad(t)
+	if err := c.Check(ids); err != nil {
+		t.Errorf("Check(demo program ids):\n%v", err)
+	}
+	for _, lang := range p.Languages {
+		if !c.Has(lang) {
+			t.Errorf("demo program offers %s, which has no message file", lang)
+		}
+	}
+}

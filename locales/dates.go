@@ -1,0 +1,71 @@
+package locales
+
+import (
+	"fmt"
+	"time"
+)
+
+// formatPrefix starts the ids of date and time formats.
+const formatPrefix = "format."
+
+// clockVariables are the variables date and time formats may use.
+var clockVariables = []string{"AMPM", "Day", "Hour", "Hour12", "Hour2", "Minute", "Month", "MonthShort", "Weekday", "WeekdayShort", "Year"}
+
+// Date formats t's date in lang with the message format.date ("Tuesday,
+// December 1"; "martes 1 de diciembre"), in t's own location.
+func (c *Catalog) Date(lang string, t time.Time) string {
+	return c.clock(lang, "format.date", t, time.DateOnly)
+}
+
+// ShortDate formats t's date compactly with format.date.short ("Tue Dec 1";
+// "mar 1 dic"), for lists of days.
+func (c *Catalog) ShortDate(lang string, t time.Time) string {
+	return c.clock(lang, "format.date.short", t, time.DateOnly)
+}
+
+// Time formats t's time of day with format.time ("9:30 AM"; "9:30").
+func (c *Catalog) Time(lang string, t time.Time) string {
+	return c.clock(lang, "format.time", t, "15:04")
+}
+
+// clock fills a date or time format. The formats are checked by Check and
+// the tests, so the ISO fallback only shows if a broken file was shipped.
+func (c *Catalog) clock(lang, id string, t time.Time, fallback string) string {
+	s, err := c.Text(lang, id, c.clockData(lang, t))
+	if err != nil {
+		return t.Format(fallback)
+	}
+	return s
+}
+
+// clockData is what date and time formats may use.
+func (c *Catalog) clockData(lang string, t time.Time) map[string]any {
+	h12 := t.Hour() % 12
+	if h12 == 0 {
+		h12 = 12
+	}
+	ampm := "time.am"
+	if t.Hour() >= 12 {
+		ampm = "time.pm"
+	}
+	name := func(id string) string {
+		s, err := c.Text(lang, id, nil)
+		if err != nil {
+			return "?"
+		}
+		return s
+	}
+	return map[string]any{
+		"Weekday":      name(fmt.Sprintf("weekday.%d", t.Weekday())),
+		"WeekdayShort": name(fmt.Sprintf("weekday.short.%d", t.Weekday())),
+		"Month":        name(fmt.Sprintf("month.%d", t.Month())),
+		"MonthShort":   name(fmt.Sprintf("month.short.%d", t.Month())),
+		"Day":          t.Day(),
+		"Year":         t.Year(),
+		"Hour":         t.Hour(),
+		"Hour2":        fmt.Sprintf("%02d", t.Hour()),
+		"Hour12":       h12,
+		"Minute":       fmt.Sprintf("%02d", t.Minute()),
+		"AMPM":         name(ampm),
+	}
+}

@@ -1,0 +1,385 @@
+package scheduling
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+)
+
+// codeTries is how many codes Book draws before giving up on collisions.
+// With 31^6 (about 887 million) codes a second collision means something is
+// wrong with the random source, not bad luck.
+const codeTries = 5
+
+// ErrUnknownOffice: no office of the program has that id.
+var ErrUnknownOffice = errors.New("unknown office")
+
+// Service is the booking service: program rules over a Store. Safe for
+// concurrent use. Every method takes now from the caller.
+type Service struct {
+	program *Program
+	store   Store
+
+	mu      sync.Mutex
+	rand    io.Reader         // source of confirmation codes; nil means crypto/rand
+	day     Date              // newest local day seen; older change counts are dropped
+	changes map[changeKey]int // booking changes per identity per local day, in memory only (P1)
+}
+
+type changeKey struct {
+	id  Identity
+	day Date
+}
+
+// NewService returns a Service booking p's offices into s.
+func NewService(p *Program, s Store) *Service {
+	return &Service{program: p, store: s, changes: map[changeKey]int{}}
+}
+
+// SetRand makes the service draw confirmation codes from r instead of
+// crypto/rand. For tests and transcripts that need codes known in advance;
+// never in production, where codes must be unguessable.
+func (s *Service) SetRand(r io.Reader) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rand = r
+}
+
+// Program returns the program the service books for.
+func (s *Service) Program() *Program { return s.program }
+
+// Slot is a bookable time at an office with its free seats.
+type Slot struct {
+	Office string
+	Start  time.Time // in the program's location
+	Free   int
+}
+
+// Days returns the dates, from now's date through the horizon, on which
+// office has at least one free bookable slot.
+func (s *Service) Days(office string, now time.Time) ([]Date, error) {
+	from, to := s.window(now)
+	free, err := s.free(office, from, to, now)
+	if err != nil {
+		return nil, fmt.Errorf("days %s: %w", office, err)
+	}
+	var days []Date
+	for _, sl := range free {
+		if d := DateOf(sl.Start); len(days) == 0 || days[len(days)-1] != d {
+			days = append(days, d)
+		}
+	}
+	return days, nil
+}
+
+// FreeSlots returns office's free bookable slots on day, in order.
+func (s *Service) FreeSlots(office string, day Date, now time.Time) ([]Slot, error) {
+	if from, to := s.window(now); day.Before(from) || to.Before(day) {
+		if _, ok := s.program.Office(office); !ok {
+			return nil, fmt.Errorf("free slots %s %s: %w", office, day, ErrUnknownOffice)
+		}
+		return nil, nil
+	}
+	free, err := s.free(office, day, day, now)
+	if err != nil {
+		return nil, fmt.Errorf("free slots %s %s: %w", office, day, err)
+	}
+	return free, nil
+}
+
+// Earliest returns the first free bookable slot of office (ok false if none in the horizon).
+func (s *Service) Earliest(office string, now time.Time) (slot Slot, ok bool, err error) {
+	from, to := s.window(now)
+	free, err := s.free(office, from, to, now)
+	if err != nil {
+		return Slot{}, false, fmt.Errorf("earliest %s: %w", office, err)
+	}
+	if len(free) == 0 {
+		return Slot{}, false, nil
+	}
+	return free[0], true, nil
+}
+
+// Nearest returns up to n free bookable slots of office closest in time to
+// start, closest first; of two equally close, the earlier comes first. start
+// itself is among them if it is free.
+func (s *Service) Nearest(office string, start time.Time, n int, now time.Time) ([]Slot, error) {
+	from, to := s.window(now)
+	free, err := s.free(office, from, to, now)
+	if err != nil {
+		return nil, fmt.Errorf("nearest %s %s: %w", office, s.when(start), err)
+	}
+	dist := func(sl Slot) time.Duration { return sl.Start.Sub(start).Abs() }
+	slices.SortStableFunc(free, func(a, b Slot) int { return cmp.Compare(dist(a), dist(b)) })
+	return free[:min(max(n, 0), len(free))], nil
+}
+
+// Book books office/start for id. Errors: ErrNotBookable (also wrapping
+// ErrUnknownOffice for an unknown office), ErrAlreadyBooked, ErrSlotFull,
+// ErrTooManyChanges. A lang the program does not offer is stored as its
+// first language.
+func (s *Service) Book(id Identity, lang, office string, start time.Time, now time.Time) (Appointment, error) {
+	a, err := s.book(id, lang, office, start, now)
+	if err != nil {
+		return Appointment{}, fmt.Errorf("book %s %s: %w", office, s.when(start), err)
+	}
+	return a, nil
+}
+
+func (s *Service) book(id Identity, lang, office string, start, now time.Time) (Appointment, error) {
+	p := s.program
+	if id.IsZero() {
+		return Appointment{}, errors.New("no identity")
+	}
+	o, err := s.bookable(office, start, now)
+	if err != nil {
+		return Appointment{}, err
+	}
+	release, err := s.count([]Identity{id}, now, true)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if !slices.Contains(p.Languages, lang) {
+		lang = p.Languages[0]
+	}
+	a := Appointment{
+		Identity: id,
+		Office:   o.ID,
+		Start:    start.In(p.Location),
+		Lang:     lang,
+		Status:   StatusBooked,
+		Made:     DateOf(now.In(p.Location)),
+	}
+	for try := 1; ; try++ {
+		if a.Code, err = s.newCode(); err != nil {
+			break
+		}
+		if err = s.store.Insert(a, o.Desks); err == nil {
+			return a, nil
+		}
+		if !errors.Is(err, ErrCodeTaken) || try == codeTries {
+			break
+		}
+	}
+	release()
+	return Appointment{}, err
+}
+
+// Find returns the active appointment of any of ids (the same address under
+// each live key epoch), or ErrNotFound.
+func (s *Service) Find(ids []Identity) (Appointment, error) {
+	if len(ids) == 0 {
+		return Appointment{}, fmt.Errorf("find appointment: %w", ErrNotFound)
+	}
+	a, err := s.store.Find(ids...)
+	if err != nil {
+		return Appointment{}, fmt.Errorf("find appointment: %w", err)
+	}
+	return a, nil
+}
+
+// Reschedule moves the active appointment of ids to office/start, keeping its
+// code. Errors: those of Book except ErrAlreadyBooked, and ErrNotFound when
+// there is no booked appointment (a checked-in one cannot be moved). Moving
+// to the slot it already has changes nothing and does not count as a change.
+func (s *Service) Reschedule(ids []Identity, office string, start time.Time, now time.Time) (Appointment, error) {
+	a, err := s.reschedule(ids, office, start, now)
+	if err != nil {
+		return Appointment{}, fmt.Errorf("reschedule to %s %s: %w", office, s.when(start), err)
+	}
+	return a, nil
+}
+
+func (s *Service) reschedule(ids []Identity, office string, start, now time.Time) (Appointment, error) {
+	o, err := s.bookable(office, start, now)
+	if err != nil {
+		return Appointment{}, err
+	}
+	cur, err := s.booked(ids)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if cur.Office == o.ID && cur.Start.Equal(start) {
+		return cur, nil
+	}
+	release, err := s.count(ids, now, true)
+	if err != nil {
+		return Appointment{}, err
+	}
+	a, err := s.store.Move(cur.Code, o.ID, start.In(s.program.Location), o.Desks)
+	if err != nil {
+		release()
+		return Appointment{}, err
+	}
+	return a, nil
+}
+
+// Cancel cancels the active appointment of ids (ErrNotFound if there is none
+// still booked). A cancellation counts as a booking change but is never
+// refused for the limit: a resident who cannot come must always be able to
+// free the seat.
+func (s *Service) Cancel(ids []Identity, now time.Time) (Appointment, error) {
+	cur, err := s.booked(ids)
+	if err != nil {
+		return Appointment{}, fmt.Errorf("cancel: %w", err)
+	}
+	release, _ := s.count(ids, now, false)
+	a, err := s.store.SetStatus(cur.Code, StatusCancelled)
+	if err != nil {
+		release()
+		return Appointment{}, fmt.Errorf("cancel: %w", err)
+	}
+	return a, nil
+}
+
+// Forget deletes every stored appointment of ids outright (delete my data);
+// it reports what was deleted (ok false if there was nothing). Cancelled
+// appointments have no identity left and cannot be found, so they are not
+// deleted here: the day's close removes them. Never limited by ChangesPerDay.
+func (s *Service) Forget(ids []Identity, now time.Time) (a Appointment, ok bool, err error) {
+	if len(ids) == 0 {
+		return Appointment{}, false, nil
+	}
+	// One active appointment per identity, so at most one per id; the bound
+	// only guards against a store that does not delete.
+	for range len(ids) {
+		found, err := s.store.Find(ids...)
+		if errors.Is(err, ErrNotFound) {
+			break
+		}
+		if err == nil {
+			err = s.store.Delete(found.Code)
+		}
+		if err != nil {
+			return a, ok, fmt.Errorf("forget: %w", err)
+		}
+		if !ok {
+			a, ok = found, true
+		}
+	}
+	return a, ok, nil
+}
+
+// booked returns the appointment of ids if it is still booked.
+func (s *Service) booked(ids []Identity) (Appointment, error) {
+	if len(ids) == 0 {
+		return Appointment{}, ErrNotFound
+	}
+	a, err := s.store.Find(ids...)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if a.Status != StatusBooked {
+		return Appointment{}, fmt.Errorf("appointment is %s: %w", a.Status, ErrNotFound)
+	}
+	return a, nil
+}
+
+// bookable returns office if start is one of its slots that can be booked at now.
+func (s *Service) bookable(office string, start, now time.Time) (Office, error) {
+	p := s.program
+	o, ok := p.Office(office)
+	if !ok {
+		return Office{}, fmt.Errorf("%w: %w", ErrNotBookable, ErrUnknownOffice)
+	}
+	d := DateOf(start.In(p.Location))
+	from, to := s.window(now)
+	switch {
+	case d.Before(from) || to.Before(d):
+		return Office{}, fmt.Errorf("%w: not within %d days", ErrNotBookable, p.HorizonDays)
+	case start.Before(now.Add(p.Lead)):
+		return Office{}, fmt.Errorf("%w: less than %v ahead", ErrNotBookable, p.Lead)
+	case p.Closed(o.ID, d):
+		return Office{}, fmt.Errorf("%w: closed on %s", ErrNotBookable, d)
+	case !slices.ContainsFunc(p.Slots(o, d), start.Equal):
+		return Office{}, fmt.Errorf("%w: not a slot start", ErrNotBookable)
+	}
+	return o, nil
+}
+
+// window returns the first and last day one can book on at now.
+func (s *Service) window(now time.Time) (from, to Date) {
+	from = DateOf(now.In(s.program.Location))
+	return from, from.AddDays(s.program.HorizonDays)
+}
+
+// free returns office's free bookable slots on days from through to, in order.
+func (s *Service) free(office string, from, to Date, now time.Time) ([]Slot, error) {
+	p := s.program
+	o, ok := p.Office(office)
+	if !ok {
+		return nil, ErrUnknownOffice
+	}
+	taken, err := s.store.Taken(o.ID, from.In(p.Location, 0, 0), to.AddDays(1).In(p.Location, 0, 0))
+	if err != nil {
+		return nil, err
+	}
+	earliest := now.Add(p.Lead)
+	var out []Slot
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		for _, t := range p.Slots(o, d) {
+			if t.Before(earliest) {
+				continue
+			}
+			if n := o.Desks - taken[t.Unix()]; n > 0 {
+				out = append(out, Slot{Office: o.ID, Start: t, Free: n})
+			}
+		}
+	}
+	return out, nil
+}
+
+// count records a booking change for each of ids on now's local day and
+// returns a function that takes it back (for an attempt that failed). When
+// enforce is set it refuses with ErrTooManyChanges once any of ids, which
+// are one resident under several key epochs, has reached the limit.
+func (s *Service) count(ids []Identity, now time.Time, enforce bool) (release func(), err error) {
+	day := DateOf(now.In(s.program.Location))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.day.Before(day) {
+		s.day = day
+		for k := range s.changes {
+			if k.day.Before(day) {
+				delete(s.changes, k)
+			}
+		}
+	}
+	if enforce {
+		for _, id := range ids {
+			if s.changes[changeKey{id, day}] >= s.program.ChangesPerDay {
+				return nil, ErrTooManyChanges
+			}
+		}
+	}
+	for _, id := range ids {
+		s.changes[changeKey{id, day}]++
+	}
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for _, id := range ids {
+			k := changeKey{id, day}
+			if s.changes[k] > 1 {
+				s.changes[k]--
+			} else {
+				delete(s.changes, k)
+			}
+		}
+	}, nil
+}
+
+func (s *Service) newCode() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return NewCode(s.rand)
+}
+
+// when formats a slot start for error messages.
+func (s *Service) when(t time.Time) string {
+	return t.In(s.program.Location).Format("2006-01-02 15:04 MST")
+}
