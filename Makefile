@@ -3,7 +3,7 @@ GO    ?= go
 BIN   := bin/bot
 GOFILES = $(shell git ls-files --cached --others --exclude-standard '*.go')
 
-.PHONY: run build test check chromium bench clean
+.PHONY: run build test check chromium bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/bot
@@ -11,8 +11,16 @@ build:
 run: build
 	$(BIN) serve --dev
 
-test: check chromium
+test: check chromium fuzz
 	$(GO) test -race -count=1 ./...
+
+# A few seconds of each fuzz target (go test -fuzz takes one target per run).
+FUZZ = FuzzWebhook:./channels/sms/ FuzzLoad:./scheduling/ FuzzNormalizePhone:./identity/ FuzzHandle:./conversations/
+fuzz:
+	@for t in $(FUZZ); do \
+	  echo "fuzz $${t%%:*}"; \
+	  out=$$($(GO) test -run='^$$' -fuzz="^$${t%%:*}$$" -fuzztime=3s "$${t#*:}" 2>&1) || { echo "$$out"; exit 1; }; \
+	done
 
 # The clerk pages are tested in a real headless browser (Debian's chromium).
 chromium:
@@ -26,8 +34,9 @@ check:
 	$(GO) tool staticcheck ./...
 	./scripts/depcheck
 
+# Benchmarks of issue 8, one run, a few minutes; see docs/BENCHMARKS.md.
 bench:
-	@echo "bench: no benchmarks wired into make bench yet"
+	./scripts/bench
 
 clean:
 	rm -rf bin

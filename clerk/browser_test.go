@@ -72,6 +72,27 @@ func text(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
+// waitText returns the text of sel once it contains want, or what it last
+// read after 15 s. After a click that reloads the page, the old page's
+// element may still be there (the previous flash): waiting for it to be
+// visible is not waiting for the new page.
+func waitText(t *testing.T, ctx context.Context, sel, want string) string {
+	t.Helper()
+	var got string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			got = s
+			if strings.Contains(got, want) {
+				break
+			}
+		}
+	}
+	return got
+}
+
 func signIn(t *testing.T, ctx context.Context, base, name string) {
 	t.Helper()
 	step(t, ctx, "sign in as "+name,
@@ -107,9 +128,8 @@ func TestBrowser(t *testing.T) {
 	step(t, ctx, "check in by code",
 		chromedp.SendKeys(chromedp.ID("code"), strings.ToLower(byCode.Code)),
 		chromedp.Click(chromedp.ID("checkin-code")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
-	if got := text(t, ctx, ".flash"); !strings.Contains(got, "Checked in "+byCode.Code) {
+	if got := waitText(t, ctx, ".flash", "Checked in "+byCode.Code); !strings.Contains(got, "Checked in "+byCode.Code) {
 		t.Fatalf("after check-in by code: %q", got)
 	}
 	if got := text(t, ctx, "#appt-"+byCode.Code+" .status"); got != "checked-in" {
@@ -119,9 +139,8 @@ func TestBrowser(t *testing.T) {
 	step(t, ctx, "check in by phone",
 		chromedp.SendKeys(chromedp.ID("phone"), "(312) 555-0151"),
 		chromedp.Click(chromedp.ID("checkin-phone")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
-	if got := text(t, ctx, ".flash"); !strings.Contains(got, "Checked in "+byPhone.Code) {
+	if got := waitText(t, ctx, ".flash", "Checked in "+byPhone.Code); !strings.Contains(got, "Checked in "+byPhone.Code) {
 		t.Fatalf("after check-in by phone: %q", got)
 	}
 	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.ID("phone"))); v != "" {

@@ -32,10 +32,11 @@ type Appointments interface {
 	Between(office string, from, to time.Time) ([]scheduling.Appointment, error)
 }
 
-// Bookings books walk-ins (scheduling.Service has it).
+// Bookings books walk-ins (scheduling.Service has it): like a resident's
+// booking, but without the lead time, since the resident is at the desk.
 type Bookings interface {
-	FreeSlots(office string, day scheduling.Date, now time.Time) ([]scheduling.Slot, error)
-	Book(id scheduling.Identity, lang, office string, start, now time.Time) (scheduling.Appointment, error)
+	WalkInSlots(office string, day scheduling.Date, now time.Time) ([]scheduling.Slot, error)
+	BookWalkIn(id scheduling.Identity, lang, office string, start, now time.Time) (scheduling.Appointment, error)
 }
 
 // Identities hashes a resident's address (identity.Hasher has it). [0] is

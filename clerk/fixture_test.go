@@ -105,6 +105,7 @@ func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
 	}
 	f := &fixture{t: t, program: program, store: store, bookings: scheduling.NewService(program, store),
 		hasher: hasher, clock: &clock{t: t0}, logs: &lockedBuffer{}}
+	f.bookings.SetClosures(store) // as cmd/bot wires it
 	cfg := clerk.Config{
 		Program: program, Store: store, Bookings: f.bookings, IDs: hasher,
 		Accounts: store, Closures: store, Audit: store,

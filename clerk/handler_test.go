@@ -2,6 +2,7 @@ package clerk_test
 
 import (
 	"encoding/csv"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -473,6 +474,14 @@ func TestCloseOffice(t *testing.T) {
 		if withNotifier && (len(n.calls) != 1 || n.calls[0] != "city-hall "+day.String()) {
 			t.Fatalf("notifier calls %v", n.calls)
 		}
+		// Residents can no longer find or book the closed day.
+		if free, err := f.bookings.FreeSlots(office, day, t0); err != nil || len(free) != 0 {
+			t.Fatalf("residents are offered %d slots on the closed day (%v)", len(free), err)
+		}
+		ids, _ := f.hasher.Identities("+13125550145", t0)
+		if _, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 11, 0), t0); !errors.Is(err, scheduling.ErrNotBookable) {
+			t.Fatalf("resident booked the closed day: %v", err)
+		}
 		// No walk-ins on a closed day; the chart shows it closed.
 		if page := c.get("/clerk/walkin?office=city-hall&date=" + day.String()).body; !strings.Contains(page, "closed on this day") {
 			t.Fatal("walk-in page offers a closed day")
@@ -483,6 +492,9 @@ func TestCloseOffice(t *testing.T) {
 		body = c.postFollow("/clerk/reopen", url.Values{"office": {office}, "date": {day.String()}}).body
 		if !strings.Contains(body, "open again") {
 			t.Fatalf("reopen:\n%s", body)
+		}
+		if free, err := f.bookings.FreeSlots(office, day, t0); err != nil || len(free) == 0 {
+			t.Fatalf("reopened day offers no slots (%v)", err)
 		}
 		if audit := c.get("/clerk/audit").body; !strings.Contains(audit, "close-office city-hall "+day.String()) || !strings.Contains(audit, "cancel:office-closed") {
 			t.Fatalf("audit:\n%s", audit)

@@ -26,15 +26,6 @@ type slotOption struct {
 	Free int
 }
 
-// walkInNow is the clock walk-ins book with. Residents must book the
-// program's lead time ahead, but a walk-in is standing at the desk: moving
-// the clock back by the lead time and (almost) one slot lets the clerk book
-// the slot running now or any later one, not one that has ended.
-func (s *server) walkInNow(office string) time.Time {
-	o, _ := s.Program.Office(office)
-	return s.Now().Add(-s.Program.Lead - time.Duration(o.SlotMinutes)*time.Minute + time.Second)
-}
-
 func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal) {
 	office, offices := s.pickOffice(r.URL.Query().Get("office"), p)
 	day, _ := s.pickDate(r.URL.Query().Get("date"))
@@ -50,7 +41,7 @@ func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal
 	if closed {
 		data.Closed = true
 	} else {
-		slots, err := s.Bookings.FreeSlots(office.ID, day, s.walkInNow(office.ID))
+		slots, err := s.Bookings.WalkInSlots(office.ID, day, s.Now())
 		if err != nil {
 			s.internalError(w, r, "free slots", err)
 			return
@@ -103,7 +94,7 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 			return
 		}
 	}
-	a, err := s.Bookings.Book(ids[0], lang, office, start, s.walkInNow(office))
+	a, err := s.Bookings.BookWalkIn(ids[0], lang, office, start, s.Now())
 	switch {
 	case errors.Is(err, scheduling.ErrAlreadyBooked):
 		msg := "That phone number already has an appointment."

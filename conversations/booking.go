@@ -192,9 +192,16 @@ func (e *Engine) commit(s *session, in Inbound, now time.Time) Reply {
 	same := s.reschedule && prev.Office == a.Office && prev.Start.Equal(a.Start)
 	s.reschedule = false
 	var r Reply
-	for _, short := range []bool{false, true} {
-		text := e.text(s, head, map[string]any{"Code": a.Code}) + "\n" + e.describe(s, a, short) +
-			"\n" + e.text(s, "book.bring", nil) + "\n" + e.documentLines(s, false)
+	// Ever more compact until it fits: the full date, then the short date,
+	// then also what to bring on one line (long office names in a language
+	// that needs UCS-2).
+	for level := range 3 {
+		docs := "\n" + e.documentLines(s, false)
+		if level == 2 {
+			docs = " " + e.documentNames(s)
+		}
+		text := e.text(s, head, map[string]any{"Code": a.Code}) + "\n" + e.describe(s, a, level > 0) +
+			"\n" + e.text(s, "book.bring", nil) + docs
 		if in.Reminders {
 			s.booked = a
 			r = e.confirm(s, stReminder, text+"\n"+e.text(s, "book.reminder", nil), "choice.yes", "choice.no")

@@ -49,6 +49,15 @@ func (e *Engine) documentLines(s *session, examples bool) string {
 	return strings.Join(lines, "\n")
 }
 
+// documentNames lists the program's document categories on one line.
+func (e *Engine) documentNames(s *session) string {
+	var names []string
+	for _, d := range e.bookings.Program().Documents {
+		names = append(names, e.text(s, d.ID, nil))
+	}
+	return strings.Join(names, ", ")
+}
+
 // bookOrMenu replies text offering to book or go back to the menu.
 func (e *Engine) bookOrMenu(s *session, text string) Reply {
 	s.state = stMenu

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/language"
 )
 
 // available returns the languages both the program offers and the
@@ -43,8 +45,8 @@ func (e *Engine) pickLanguage(in Inbound) string {
 			return l
 		}
 	}
-	if hint := baseLanguage(in.LangHint); slices.Contains(langs, hint) {
-		return hint
+	if l, ok := hinted(langs, in.LangHint); ok {
+		return l
 	}
 	if a, err := e.bookings.Find(allIDs(in)); err == nil && slices.Contains(langs, a.Lang) {
 		return a.Lang
@@ -53,6 +55,32 @@ func (e *Engine) pickLanguage(in Inbound) string {
 		return l
 	}
 	return langs[0]
+}
+
+// hinted picks the language a channel's hint names: its base language
+// ("es-MX", "zh-hans" give es, zh), else one that is the same language under
+// another code (Telegram's "fil" is the program's "tl").
+func hinted(langs []string, hint string) (string, bool) {
+	base := baseLanguage(hint)
+	if base == "" {
+		return "", false
+	}
+	if slices.Contains(langs, base) {
+		return base, true
+	}
+	want, err := language.Parse(hint)
+	if err != nil {
+		return "", false
+	}
+	wb, _ := want.Base()
+	for _, l := range langs {
+		if t, err := language.Parse(l); err == nil {
+			if b, _ := t.Base(); b == wb {
+				return l, true
+			}
+		}
+	}
+	return "", false
 }
 
 // baseLanguage turns a hint like "es-MX" or "pt_BR" into "es", "pt".
@@ -84,10 +112,16 @@ func (e *Engine) detect(langs []string, text string) (string, bool) {
 	if len(words) == 0 {
 		return "", false
 	}
+	// The longest greeting wins: "hello po" is Tagalog although "hello"
+	// is English too; on a tie, the program's order.
+	best, bestLen := "", 0
 	for _, l := range langs {
-		if e.greets(l, words) {
-			return l, true
+		if n := e.greets(l, words); n > bestLen {
+			best, bestLen = l, n
 		}
+	}
+	if best != "" {
+		return best, true
 	}
 	for _, l := range langs {
 		s := &session{lang: l}
@@ -98,18 +132,20 @@ func (e *Engine) detect(langs []string, text string) (string, bool) {
 	return "", false
 }
 
-// greets reports whether words start with one of lang's greetings.
-func (e *Engine) greets(lang string, words []string) bool {
+// greets returns how many words of the longest of lang's greetings words
+// start with, 0 for none.
+func (e *Engine) greets(lang string, words []string) int {
 	list, err := e.msgs.Text(lang, "words.greeting", nil)
 	if err != nil {
 		e.report(err)
-		return false
+		return 0
 	}
+	n := 0
 	for _, phrase := range strings.Split(list, "|") {
 		p := fold(phrase)
-		if len(p) > 0 && len(words) >= len(p) && sameWords(words[:len(p)], p) {
-			return true
+		if len(p) > n && len(words) >= len(p) && sameWords(words[:len(p)], p) {
+			n = len(p)
 		}
 	}
-	return false
+	return n
 }

@@ -1,43 +1,91 @@
 package conversations
 
-import (
-	"strings"
-	"unicode/utf16"
-)
+import "unicode/utf16"
 
 // MaxSegments is the most SMS segments a reply should take. Replies that
 // can be said shorter (a booking confirmation with a long office name in a
 // language that needs UCS-2) fall back to their compact form beyond it.
 const MaxSegments = 3
 
-// GSM 03.38: the basic character set, and the extension characters that
-// take two septets.
+// Encodings a text is sent in by SMS, as Encode reports them.
 const (
-	gsm7    = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-	gsm7ext = "^{}\\[~]|€\f"
+	GSM7 = "GSM-7"
+	UCS2 = "UCS-2"
 )
 
-// Segments returns how many SMS segments text takes: up to 160 GSM-7
-// septets in one, 153 a segment when split; with any other character,
-// 70 UTF-16 units in one, 67 a segment when split.
+// gsmBasic is the GSM 03.38 default alphabet: one septet each.
+const gsmBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+
+// gsmExtension is the extension table: an escape septet plus one, so each
+// counts double.
+const gsmExtension = "^{}\\[~]|€\f"
+
+var gsmWidth = func() map[rune]int {
+	m := make(map[rune]int, len(gsmBasic)+len(gsmExtension))
+	for _, r := range gsmBasic {
+		m[r] = 1
+	}
+	for _, r := range gsmExtension {
+		m[r] = 2
+	}
+	return m
+}()
+
+// Segment sizes: a single message holds more than each part of a
+// concatenated one, whose header takes 6 bytes (7 septets, 3 UCS-2 units).
+const (
+	gsmSingle, gsmPart   = 160, 153
+	ucs2Single, ucs2Part = 70, 67
+)
+
+// Segments returns how many SMS segments text takes (see Encode).
 func Segments(text string) int {
-	n := 0
-	for _, r := range text {
-		switch {
-		case strings.ContainsRune(gsm7, r):
-			n++
-		case strings.ContainsRune(gsm7ext, r):
-			n += 2
-		default:
-			u := len(utf16.Encode([]rune(text)))
-			if u <= 70 {
-				return 1
-			}
-			return (u + 66) / 67
+	n, _ := Encode(text)
+	return n
+}
+
+// Encode returns how many SMS segments s takes and the encoding it goes out
+// in: GSM-7 when every character is in the GSM alphabet (extension
+// characters such as € or [ take two septets), UCS-2 as soon as one is not
+// (á, ’, emoji), which cuts a segment to 70 characters, 67 when split. A
+// character never straddles two segments. An empty text takes none.
+func Encode(s string) (n int, encoding string) {
+	var units []int // width of each character in the encoding's units
+	encoding = GSM7
+	for _, r := range s {
+		w, ok := gsmWidth[r]
+		if !ok {
+			encoding = UCS2
+			break
 		}
+		units = append(units, w)
 	}
-	if n <= 160 {
-		return 1
+	single, part := gsmSingle, gsmPart
+	if encoding == UCS2 {
+		units = units[:0]
+		for _, r := range s {
+			units = append(units, len(utf16.Encode([]rune{r})))
+		}
+		single, part = ucs2Single, ucs2Part
 	}
-	return (n + 152) / 153
+	total := 0
+	for _, w := range units {
+		total += w
+	}
+	switch {
+	case total == 0:
+		return 0, encoding
+	case total <= single:
+		return 1, encoding
+	}
+	n, used := 1, 0
+	for _, w := range units {
+		if used+w > part {
+			n++
+			used = 0
+		}
+		used += w
+	}
+	return n, encoding
 }

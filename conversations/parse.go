@@ -71,8 +71,9 @@ func pick(cs []Choice, n int) (string, bool) {
 }
 
 // number reads text as a choice number, forgiving what phones and people
-// add around it: spaces, punctuation ("1.", "2)", "#3"), full-width and
-// other scripts' digits.
+// add around it: spaces, punctuation ("1.", "2)", "#3"), invisible
+// direction marks, full-width and other scripts' digits (Arabic-Indic ٣,
+// Eastern Arabic-Indic ۳).
 func number(text string) (int, bool) {
 	text = norm.NFKC.String(text)
 	var b strings.Builder
@@ -84,6 +85,9 @@ func number(text string) (int, bool) {
 				return 0, false
 			}
 			b.WriteByte(byte('0' + digitValue(r)))
+		case unicode.Is(unicode.Cf, r):
+			// Invisible direction marks and isolates (U+200F, U+2066...)
+			// that come along when text is copied from an Arabic reply.
 		case unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r):
 			ended = b.Len() > 0
 		default:
@@ -148,6 +152,18 @@ func (e *Engine) keyword(lang, id, text string) bool {
 		}
 	}
 	return false
+}
+
+// anyKeyword is keyword in lang or in the program's default language: the
+// words for menu and language in English (or whatever the default is) work
+// in every language, and Telegram's /start arrives as "start" whatever the
+// resident's language.
+func (e *Engine) anyKeyword(lang, id, text string) bool {
+	if e.keyword(lang, id, text) {
+		return true
+	}
+	def := e.available()[0]
+	return def != lang && e.keyword(def, id, text)
 }
 
 // sameWords reports whether two word lists are equal, allowing a one-letter

@@ -17,6 +17,20 @@ var numberTests = []struct {
 	{"arabic-indic", "٣", 3, true},          // Arabic keyboards
 	{"extended arabic-indic", "۴", 4, true}, // Persian and Urdu keyboards
 	{"devanagari", "५", 5, true},
+	{"arabic-indic zero", "٠", 0, true},
+	{"arabic-indic nine", "٩", 9, true},
+	{"arabic-indic two digits", "١٢", 12, true},
+	{"arabic-indic with arabic comma", "٤،", 4, true},
+	{"arabic-indic with rtl mark", "\u200f٢", 2, true}, // copied from an Arabic reply
+	{"eastern arabic-indic zero", "۰", 0, true},
+	{"eastern arabic-indic nine", "۹", 9, true},
+	{"eastern arabic-indic two digits", "۱۰", 10, true},
+	{"full-width zero", "０", 0, true},
+	{"full-width nine", "９", 9, true},
+	{"full-width two digits", "１２", 12, true},
+	{"full-width hash and stop", "＃３。", 3, true},
+	{"arabic-indic two numbers", "١ ٢", 0, false},
+	{"arabic-indic time", "١٠:٣٠", 0, false},
 	{"two digits", "12", 12, true},
 	{"newline", "3\n", 3, true},
 	{"two numbers", "1 2", 0, false}, // which one? ask again

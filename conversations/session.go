@@ -97,10 +97,10 @@ func (e *Engine) converse(s *session, fresh bool, in Inbound, now time.Time) Rep
 	// Typed words that mean the same everywhere.
 	if in.Choice == "" {
 		switch {
-		case e.keyword(s.lang, "words.menu", in.Text), e.keyword(s.lang, "words.help", in.Text),
+		case e.anyKeyword(s.lang, "words.menu", in.Text), e.keyword(s.lang, "words.help", in.Text),
 			e.keyword(s.lang, "words.greeting", in.Text):
 			return e.mainMenu(s, e.text(s, "menu.prompt", nil))
-		case e.keyword(s.lang, "words.language", in.Text):
+		case e.anyKeyword(s.lang, "words.language", in.Text):
 			return e.languages(s)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,12 +98,23 @@ func say(texts ...string) []step {
 	return out
 }
 
-// scenario is a conversation replayed in each language.
+// scenario is a conversation replayed in each of its languages.
 type scenario struct {
 	name      string
 	about     string
 	reminders bool
+	langs     []string // nil: English and Spanish
 	steps     func(lang string) []step
+}
+
+// allLangs are the languages of the demo program, in its order: the full
+// booking is replayed in every one.
+var allLangs = []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"}
+
+// hints are the Telegram language_code values transcripts start with, as
+// Telegram sends them (Filipino phones say "fil" for Tagalog).
+var hints = map[string]string{
+	"es": "es-MX", "pl": "pl", "zh": "zh-hans", "ar": "ar", "fr": "fr-FR", "tl": "fil", "uk": "uk",
 }
 
 // tr picks the text of the transcript's language.
@@ -117,7 +129,7 @@ func book() []step { return say("4", "1", "1", "1", "1") }
 
 var scenarios = []scenario{
 	{
-		name: "booking", reminders: true,
+		name: "booking", reminders: true, langs: allLangs,
 		about: "4 then 1 at every step books the earliest slot at the first office; SMS offers a reminder",
 		steps: func(lang string) []step { return append(book(), say("1", "5")...) },
 	},
@@ -215,18 +227,23 @@ var scenarios = []scenario{
 	},
 }
 
-// langHint makes Spanish transcripts start like a Telegram user whose app is
-// in Spanish; greetings and language names detect it without a hint.
+// langHint makes transcripts other than English start like a Telegram user
+// whose app is in that language; greetings and language names detect
+// Spanish without a hint.
 func langHint(lang string, first string) string {
-	if lang == "es" && first != "hola" {
-		return "es-MX"
+	if lang == "es" && first == "hola" {
+		return ""
 	}
-	return ""
+	return hints[lang]
 }
 
 func TestTranscripts(t *testing.T) {
 	for _, sc := range scenarios {
-		for _, lang := range []string{"en", "es"} {
+		langs := sc.langs
+		if langs == nil {
+			langs = []string{"en", "es"}
+		}
+		for _, lang := range langs {
 			t.Run(sc.name+"."+lang, func(t *testing.T) {
 				f := newFixture(t)
 				steps := sc.steps(lang)
@@ -268,7 +285,7 @@ func checkReply(t *testing.T, r conversations.Reply, lang, said string, first bo
 	if strings.TrimSpace(r.Text) == "" {
 		t.Errorf("> %s: empty reply", said)
 	}
-	if first && r.Lang != lang || r.Lang != "en" && r.Lang != "es" {
+	if first && r.Lang != lang || !slices.Contains(allLangs, r.Lang) {
 		t.Errorf("> %s: reply in %q, want %q", said, r.Lang, lang)
 	}
 	if n := conversations.Segments(conversations.Render(r)); n > conversations.MaxSegments {

@@ -19,7 +19,11 @@
 // clock; callers pass now. Errors never quote a number or a secret.
 //
 // A Hasher belongs to one set of keys. After a rotation, build a new one;
-// the old cache goes with the old Hasher.
+// the old cache goes with the old Hasher. (cmd/bot swaps it atomically.)
+//
+// BenchmarkHashCost measures what reversing the hashes costs, with and
+// without the key: go test ./identity -run '^$' -bench HashCost
+// (docs/PRIVACY.md quotes the figures).
 //
 // Telegram shares contacts' numbers sometimes without the leading '+'; a
 // channel should add it before calling NormalizePhone, or a foreign number

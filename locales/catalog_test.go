@@ -25,7 +25,7 @@ func TestLanguages(t *testing.T) {
 	if len(got) < 2 || got[0] != Reference {
 		t.Fatalf("Languages() = %v, want %s first and at least 2", got, Reference)
 	}
-	for _, want := range []string{"en", "es"} {
+	for _, want := range []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Languages() = %v, missing %s", got, want)
 		}
@@ -166,6 +166,13 @@ func TestDateTime(t *testing.T) {
 		{"es", morning, "martes 1 de diciembre", "mar 1 dic", "9:05"},
 		{"es", afternoon, "miércoles 2 de diciembre", "mié 2 dic", "14:30"},
 		{"es", midnight, "sábado 5 de diciembre", "sáb 5 dic", "0:00"},
+		{"zh", morning, "12月1日 星期二", "12月1日 周二", "9:05"},
+		{"zh", afternoon, "12月2日 星期三", "12月2日 周三", "14:30"},
+		{"ar", morning, "الثلاثاء 1 ديسمبر", "ثلاثاء 1 ديسمبر", "9:05"},
+		{"ar", afternoon, "الأربعاء 2 ديسمبر", "أربعاء 2 ديسمبر", "14:30"},
+		{"tl", morning, "Martes, Disyembre 1", "Mar Dis 1", "9:05 AM"},
+		{"tl", afternoon, "Miyerkules, Disyembre 2", "Miy Dis 2", "2:30 PM"},
+		{"tl", midnight, "Sabado, Disyembre 5", "Sab Dis 5", "12:00 AM"},
 	}
 	for _, tt := range tests {
 		if got := c.Date(tt.lang, tt.t); got != tt.date {
@@ -203,6 +210,39 @@ func TestDemoProgram(t *testing.T) {
 	for _, lang := range p.Languages {
 		if !c.Has(lang) {
 			t.Errorf("demo program offers %s, which has no message file", lang)
+		}
+	}
+}
+
+// TestPluralForms picks each CLDR form where a language has one: Arabic's
+// six, Tagalog's one/other (4, 6, 9 are "other"), Chinese's single form.
+func TestPluralForms(t *testing.T) {
+	c := mustLoad(t)
+	tests := []struct {
+		lang string
+		n    int
+		want string
+	}{
+		{"ar", 0, "لا مواعيد متاحة."},
+		{"ar", 1, "موعد واحد متاح"},
+		{"ar", 2, "موعدان متاحان"},
+		{"ar", 3, "3 مواعيد متاحة"},
+		{"ar", 10, "10 مواعيد متاحة"},
+		{"ar", 11, "11 موعدا متاحا"},
+		{"ar", 99, "99 موعدا متاحا"},
+		{"ar", 100, "100 موعد متاح"},
+		{"ar", 102, "102 موعد متاح"},
+		{"ar", 103, "103 مواعيد متاحة"},
+		{"tl", 1, "1 bakanteng oras"},
+		{"tl", 4, "4 bakanteng oras"},
+		{"tl", 11, "11 bakanteng oras"},
+		{"zh", 1, "有1个空位"},
+		{"zh", 21, "有21个空位"},
+	}
+	for _, tt := range tests {
+		got, err := c.Count(tt.lang, "book.time", tt.n, map[string]any{"Date": "D"})
+		if err != nil || !strings.Contains(got, tt.want) {
+			t.Errorf("Count(%s, book.time, %d) = %q, %v; want it to contain %q", tt.lang, tt.n, got, err, tt.want)
 		}
 	}
 }

@@ -21,8 +21,9 @@ var ErrUnknownOffice = errors.New("unknown office")
 // Service is the booking service: program rules over a Store. Safe for
 // concurrent use. Every method takes now from the caller.
 type Service struct {
-	program *Program
-	store   Store
+	program  *Program
+	store    Store
+	closures Closures // days closed at run time; nil: only the program's
 
 	mu      sync.Mutex
 	rand    io.Reader         // source of confirmation codes; nil means crypto/rand
@@ -49,6 +50,17 @@ func (s *Service) SetRand(r io.Reader) {
 	s.rand = r
 }
 
+// Closures reports the days a manager closed an office at run time (a snow
+// day), on top of the program file's closures. storage.Store implements it.
+type Closures interface {
+	Closed(office string, d Date) (bool, error)
+}
+
+// SetClosures makes the service treat the days c reports closed like the
+// program's closures: no free slots, no booking, no moving there. Call it
+// before the service is shared (it is not synchronized).
+func (s *Service) SetClosures(c Closures) { s.closures = c }
+
 // Program returns the program the service books for.
 func (s *Service) Program() *Program { return s.program }
 
@@ -63,7 +75,7 @@ type Slot struct {
 // office has at least one free bookable slot.
 func (s *Service) Days(office string, now time.Time) ([]Date, error) {
 	from, to := s.window(now)
-	free, err := s.free(office, from, to, now)
+	free, err := s.free(office, from, to, now.Add(s.program.Lead))
 	if err != nil {
 		return nil, fmt.Errorf("days %s: %w", office, err)
 	}
@@ -84,17 +96,41 @@ func (s *Service) FreeSlots(office string, day Date, now time.Time) ([]Slot, err
 		}
 		return nil, nil
 	}
-	free, err := s.free(office, day, day, now)
+	free, err := s.free(office, day, day, now.Add(s.program.Lead))
 	if err != nil {
 		return nil, fmt.Errorf("free slots %s %s: %w", office, day, err)
 	}
 	return free, nil
 }
 
+// WalkInSlots is FreeSlots for a resident standing at the desk: without the
+// lead time, so it includes the slot running at now (not one that has
+// ended). Everything else (horizon, closures, capacity) still applies.
+func (s *Service) WalkInSlots(office string, day Date, now time.Time) ([]Slot, error) {
+	if from, to := s.window(now); day.Before(from) || to.Before(day) {
+		if _, ok := s.program.Office(office); !ok {
+			return nil, fmt.Errorf("walk-in slots %s %s: %w", office, day, ErrUnknownOffice)
+		}
+		return nil, nil
+	}
+	o, _ := s.program.Office(office)
+	free, err := s.free(office, day, day, s.walkInEarliest(o, now))
+	if err != nil {
+		return nil, fmt.Errorf("walk-in slots %s %s: %w", office, day, err)
+	}
+	return free, nil
+}
+
+// walkInEarliest is the first slot start a walk-in can take at now: that
+// of the slot running now.
+func (s *Service) walkInEarliest(o Office, now time.Time) time.Time {
+	return now.Add(-time.Duration(o.SlotMinutes)*time.Minute + time.Nanosecond)
+}
+
 // Earliest returns the first free bookable slot of office (ok false if none in the horizon).
 func (s *Service) Earliest(office string, now time.Time) (slot Slot, ok bool, err error) {
 	from, to := s.window(now)
-	free, err := s.free(office, from, to, now)
+	free, err := s.free(office, from, to, now.Add(s.program.Lead))
 	if err != nil {
 		return Slot{}, false, fmt.Errorf("earliest %s: %w", office, err)
 	}
@@ -109,7 +145,7 @@ func (s *Service) Earliest(office string, now time.Time) (slot Slot, ok bool, er
 // itself is among them if it is free.
 func (s *Service) Nearest(office string, start time.Time, n int, now time.Time) ([]Slot, error) {
 	from, to := s.window(now)
-	free, err := s.free(office, from, to, now)
+	free, err := s.free(office, from, to, now.Add(s.program.Lead))
 	if err != nil {
 		return nil, fmt.Errorf("nearest %s %s: %w", office, s.when(start), err)
 	}
@@ -123,19 +159,30 @@ func (s *Service) Nearest(office string, start time.Time, n int, now time.Time) 
 // ErrTooManyChanges. A lang the program does not offer is stored as its
 // first language.
 func (s *Service) Book(id Identity, lang, office string, start time.Time, now time.Time) (Appointment, error) {
-	a, err := s.book(id, lang, office, start, now)
+	a, err := s.book(id, lang, office, start, now, false)
 	if err != nil {
 		return Appointment{}, fmt.Errorf("book %s %s: %w", office, s.when(start), err)
 	}
 	return a, nil
 }
 
-func (s *Service) book(id Identity, lang, office string, start, now time.Time) (Appointment, error) {
+// BookWalkIn is Book for a resident standing at a clerk's desk: it skips
+// the lead time, so any slot that has not ended can be booked (see
+// WalkInSlots), and follows every other rule of Book.
+func (s *Service) BookWalkIn(id Identity, lang, office string, start time.Time, now time.Time) (Appointment, error) {
+	a, err := s.book(id, lang, office, start, now, true)
+	if err != nil {
+		return Appointment{}, fmt.Errorf("book walk-in %s %s: %w", office, s.when(start), err)
+	}
+	return a, nil
+}
+
+func (s *Service) book(id Identity, lang, office string, start, now time.Time, walkIn bool) (Appointment, error) {
 	p := s.program
 	if id.IsZero() {
 		return Appointment{}, errors.New("no identity")
 	}
-	o, err := s.bookable(office, start, now)
+	o, err := s.bookable(office, start, now, walkIn)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -195,7 +242,7 @@ func (s *Service) Reschedule(ids []Identity, office string, start time.Time, now
 }
 
 func (s *Service) reschedule(ids []Identity, office string, start, now time.Time) (Appointment, error) {
-	o, err := s.bookable(office, start, now)
+	o, err := s.bookable(office, start, now, false)
 	if err != nil {
 		return Appointment{}, err
 	}
@@ -279,8 +326,9 @@ func (s *Service) booked(ids []Identity) (Appointment, error) {
 	return a, nil
 }
 
-// bookable returns office if start is one of its slots that can be booked at now.
-func (s *Service) bookable(office string, start, now time.Time) (Office, error) {
+// bookable returns office if start is one of its slots that can be booked at
+// now: at least the lead time ahead, or for a walk-in not yet ended.
+func (s *Service) bookable(office string, start, now time.Time, walkIn bool) (Office, error) {
 	p := s.program
 	o, ok := p.Office(office)
 	if !ok {
@@ -291,14 +339,31 @@ func (s *Service) bookable(office string, start, now time.Time) (Office, error) 
 	switch {
 	case d.Before(from) || to.Before(d):
 		return Office{}, fmt.Errorf("%w: not within %d days", ErrNotBookable, p.HorizonDays)
-	case start.Before(now.Add(p.Lead)):
+	case walkIn && start.Before(s.walkInEarliest(o, now)):
+		return Office{}, fmt.Errorf("%w: slot has ended", ErrNotBookable)
+	case !walkIn && start.Before(now.Add(p.Lead)):
 		return Office{}, fmt.Errorf("%w: less than %v ahead", ErrNotBookable, p.Lead)
 	case p.Closed(o.ID, d):
 		return Office{}, fmt.Errorf("%w: closed on %s", ErrNotBookable, d)
 	case !slices.ContainsFunc(p.Slots(o, d), start.Equal):
 		return Office{}, fmt.Errorf("%w: not a slot start", ErrNotBookable)
 	}
+	closed, err := s.closed(o.ID, d)
+	if err != nil {
+		return Office{}, err
+	}
+	if closed {
+		return Office{}, fmt.Errorf("%w: closed on %s", ErrNotBookable, d)
+	}
 	return o, nil
+}
+
+// closed reports whether a manager closed office on d at run time.
+func (s *Service) closed(office string, d Date) (bool, error) {
+	if s.closures == nil {
+		return false, nil
+	}
+	return s.closures.Closed(office, d)
 }
 
 // window returns the first and last day one can book on at now.
@@ -307,8 +372,9 @@ func (s *Service) window(now time.Time) (from, to Date) {
 	return from, from.AddDays(s.program.HorizonDays)
 }
 
-// free returns office's free bookable slots on days from through to, in order.
-func (s *Service) free(office string, from, to Date, now time.Time) ([]Slot, error) {
+// free returns office's free slots on days from through to that start at
+// or after earliest, in order.
+func (s *Service) free(office string, from, to Date, earliest time.Time) ([]Slot, error) {
 	p := s.program
 	o, ok := p.Office(office)
 	if !ok {
@@ -318,10 +384,20 @@ func (s *Service) free(office string, from, to Date, now time.Time) ([]Slot, err
 	if err != nil {
 		return nil, err
 	}
-	earliest := now.Add(p.Lead)
 	var out []Slot
 	for d := from; !to.Before(d); d = d.AddDays(1) {
-		for _, t := range p.Slots(o, d) {
+		slots := p.Slots(o, d)
+		if len(slots) == 0 {
+			continue
+		}
+		closed, err := s.closed(o.ID, d)
+		if err != nil {
+			return nil, err
+		}
+		if closed {
+			continue
+		}
+		for _, t := range slots {
 			if t.Before(earliest) {
 				continue
 			}

@@ -160,8 +160,11 @@ func (s *Store) Move(code, office string, start time.Time, capacity int) (schedu
 //     index entry goes); the seat stays taken, the slot is past anyway;
 //   - any -> cancelled: the seat is released and the identity forgotten
 //     (zeroed in the record, index entry removed);
-//   - out of cancelled, or no-show -> booked/checked-in: ErrStatusChange,
-//     since that would need the booking checks again.
+//   - no-show -> booked or checked-in (a clerk undoing a no-show): only if
+//     the identity holds no other active appointment meanwhile, else
+//     scheduling.ErrAlreadyBooked; the seat was never released;
+//   - out of cancelled: ErrStatusChange, since the seat and the identity
+//     are gone and that would need the booking checks again.
 //
 // Setting the status it already has changes nothing.
 func (s *Store) SetStatus(code string, st scheduling.Status) (scheduling.Appointment, error) {
@@ -179,9 +182,17 @@ func (s *Store) SetStatus(code string, st scheduling.Status) (scheduling.Appoint
 		switch {
 		case a.Status == st:
 			return nil
-		case a.Status == scheduling.StatusCancelled,
-			a.Status == scheduling.StatusNoShow && st.Active():
+		case a.Status == scheduling.StatusCancelled:
 			return fmt.Errorf("%v to %v: %w", a.Status, st, ErrStatusChange)
+		case a.Status == scheduling.StatusNoShow && st.Active():
+			ids := tx.Bucket(bucketIdentities)
+			k := identityKey(a.Identity)
+			if a.Identity.IsZero() || ids.Get(k) != nil {
+				return scheduling.ErrAlreadyBooked
+			}
+			if err := ids.Put(k, []byte(a.Code)); err != nil {
+				return err
+			}
 		}
 		if !st.Active() {
 			if err := dropIdentity(tx.Bucket(bucketIdentities), a); err != nil {

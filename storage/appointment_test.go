@@ -167,7 +167,8 @@ func TestSetStatus(t *testing.T) {
 		{"cancel a no-show", noShow, cancelled, nil, false, false, false},
 		{"cancel twice", cancelled, cancelled, nil, false, false, false},
 		{"revive cancelled", cancelled, booked, ErrStatusChange, false, false, false},
-		{"revive no-show", noShow, checkedIn, ErrStatusChange, true, false, true},
+		{"undo no-show to checked-in", noShow, checkedIn, nil, true, true, true},
+		{"undo no-show to booked", noShow, booked, nil, true, true, true},
 		{"unknown status", booked, scheduling.Status(9), errAny, true, true, true},
 		{"zero status", booked, 0, errAny, true, true, true},
 	}
@@ -200,6 +201,18 @@ func TestSetStatus(t *testing.T) {
 	t.Run("unknown code", func(t *testing.T) {
 		_, err := seed(t).SetStatus("ZZZZ", cancelled)
 		checkErr(t, err, scheduling.ErrNotFound)
+	})
+	t.Run("undo no-show after the identity booked again", func(t *testing.T) {
+		s := seed(t)
+		if _, err := s.SetStatus("AAAA", noShow); err != nil {
+			t.Fatal(err)
+		}
+		mustInsert(t, s, appt(1, "DDDD", "north", slot(10, 0)), 2)
+		_, err := s.SetStatus("AAAA", booked)
+		checkErr(t, err, scheduling.ErrAlreadyBooked)
+		if a, _ := s.ByCode("AAAA"); a.Status != noShow {
+			t.Errorf("status %v after refused undo, want no-show", a.Status)
+		}
 	})
 	t.Run("cancelled identity can book again", func(t *testing.T) {
 		s := seed(t)

@@ -8,12 +8,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// bucketAudit: time (8 bytes BE Unix seconds) + sequence (8 bytes BE) ->
-// audit entry (see encodeAudit). What clerks did, kept AuditRetention.
-var bucketAudit = []byte("audit")
-
-func init() { allBuckets = append(allBuckets, bucketAudit) }
-
 // AuditRetention is how long audit entries are kept. AppendAudit drops
 // older ones as it goes, so no job is needed.
 const AuditRetention = 90 * 24 * time.Hour

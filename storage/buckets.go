@@ -26,13 +26,29 @@ var (
 	bucketSeats = []byte("seats")
 	// bucketMeta: keyMetaSchema -> schema version (uint32 BE).
 	bucketMeta = []byte("meta")
+	// bucketClerks: clerk name -> account record (see encodeClerk in
+	// clerk.go). Staff accounts; nothing here is about residents. Schema 2.
+	bucketClerks = []byte("clerks")
+	// bucketClosures: office + 0x00 + day (uint16 BE days since 1970-01-01)
+	// -> empty: closures a manager made at run time (a snow day). Schema 2.
+	bucketClosures = []byte("closures")
+	// bucketAudit: time (8 bytes BE Unix seconds) + sequence (8 bytes BE)
+	// -> audit entry (see encodeAudit in audit.go), kept AuditRetention.
+	// Schema 2.
+	bucketAudit = []byte("audit")
+	// bucketCounters: office + 0x00 + day (uint16 BE days since 1970-01-01)
+	// -> anonymous counts of a closed day (see counters.go). Schema 2.
+	bucketCounters = []byte("counters")
 )
 
 // keyMetaSchema names the schema version in bucketMeta.
 var keyMetaSchema = []byte("schema")
 
 // allBuckets lists the buckets of the current schema.
-var allBuckets = [][]byte{bucketAppointments, bucketIdentities, bucketSchedule, bucketSeats, bucketMeta}
+var allBuckets = [][]byte{
+	bucketAppointments, bucketIdentities, bucketSchedule, bucketSeats, bucketMeta,
+	bucketClerks, bucketClosures, bucketAudit, bucketCounters,
+}
 
 // Limits on the strings stored. Office ids never contain 0x00 (it ends the
 // office part of a key) nor other control characters.

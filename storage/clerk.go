@@ -7,12 +7,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// bucketClerks: clerk name -> account record (see encodeClerk). Staff
-// accounts for the clerk web pages; nothing here is about residents.
-var bucketClerks = []byte("clerks")
-
-func init() { allBuckets = append(allBuckets, bucketClerks) }
-
 // Clerk roles. A manager can do everything a clerk can, and also close
 // offices, see the capacity chart and read the audit log.
 const (

@@ -9,13 +9,6 @@ import (
 	"github.com/cita-city/cita/scheduling"
 )
 
-// bucketClosures: office + 0x00 + day (uint16 BE days since 1970-01-01) ->
-// empty. Closures a manager made at run time (a snow day), on top of the
-// program file's closures.
-var bucketClosures = []byte("closures")
-
-func init() { allBuckets = append(allBuckets, bucketClosures) }
-
 func closureKey(office string, day scheduling.Date) ([]byte, error) {
 	if err := checkText("office id", office, maxOffice); err != nil {
 		return nil, err

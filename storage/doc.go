@@ -21,6 +21,23 @@
 //	schedule      office 0x00 start(8) code   -> empty, every appointment
 //	seats         office 0x00 start(8)        -> uint32 count of appointments not cancelled
 //	meta          "schema"                    -> uint32 schema version
+//	clerks        clerk name                  -> role, argon2id password hash
+//	closures      office 0x00 day(2)          -> empty, days a manager closed
+//	audit         time(8) seq(8)              -> clerk, action, code (90 days)
+//	counters      office 0x00 day(2)          -> anonymous counts of a closed day
+//
+// # Retention
+//
+// CloseDay turns a day into counters: booked appointments become no-shows,
+// each appointment adds to its office's counts (booked, checked-in,
+// no-show, cancelled, per language), and is deleted with its schedule,
+// identity and seat entries. Run twice it changes nothing. Compact after
+// it, so the bytes leave the disk. Epochs says which key epochs stored
+// appointments still use; a key no appointment uses can be destroyed.
+//
+// A clerk may undo a no-show (SetStatus back to booked or checked-in) while
+// the day is open, unless the resident booked again meanwhile
+// (scheduling.ErrAlreadyBooked).
 //
 // A seat is taken by every appointment whose status is not cancelled:
 // booked, checked in and no-show (a no-show's slot is past anyway). Taken

@@ -2,10 +2,14 @@ package storage
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +65,10 @@ var bucketDescriptions = map[string]string{
 	string(bucketSchedule):     "office, slot start, confirmation code (every appointment, for day lists)",
 	string(bucketSeats):        "office, slot start -> seats taken (appointments not cancelled)",
 	string(bucketMeta):         "database metadata",
+	string(bucketClerks):       "clerk name -> role, argon2id password hash (staff accounts, no resident data)",
+	string(bucketClosures):     "office, day closed by a manager",
+	string(bucketAudit):        "time, sequence -> clerk, action, confirmation code (kept 90 days)",
+	string(bucketCounters):     "office, closed day -> anonymous counts by status and language",
 }
 
 func (s *Store) inspectBucket(w io.Writer, path []string, b *bolt.Bucket) error {
@@ -156,6 +164,47 @@ func (s *Store) decoder(name string) func(k, v []byte) (string, error) {
 				return fmt.Sprintf("%q -> schema version %d", k, n), nil
 			}
 			return fmt.Sprintf("%q -> %q", k, v), nil
+		}
+	case string(bucketClerks):
+		return func(k, v []byte) (string, error) {
+			a, err := decodeClerk(k, v)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("clerk=%q role=%s password=%s", a.Name, a.Role, a.Hash), nil
+		}
+	case string(bucketClosures):
+		return func(k, v []byte) (string, error) {
+			i := bytes.IndexByte(k, 0)
+			if i < 1 || len(k) != i+3 || len(v) != 0 {
+				return "", fmt.Errorf("malformed closure")
+			}
+			return fmt.Sprintf("office=%q closed=%v", k[:i], decodeDay(binary.BigEndian.Uint16(k[i+1:]))), nil
+		}
+	case string(bucketAudit):
+		return func(k, v []byte) (string, error) {
+			if len(k) != 16 {
+				return "", fmt.Errorf("malformed key")
+			}
+			clerk, action, code, err := decodeAudit(v)
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("at=%s #%d clerk=%q action=%q code=%q",
+				when(int64(binary.BigEndian.Uint64(k))), binary.BigEndian.Uint64(k[8:]), clerk, action, code), nil
+		}
+	case string(bucketCounters):
+		return func(k, v []byte) (string, error) {
+			c, err := decodeCounter(k, v)
+			if err != nil {
+				return "", err
+			}
+			langs := make([]string, 0, len(c.ByLang))
+			for _, l := range slices.Sorted(maps.Keys(c.ByLang)) {
+				langs = append(langs, fmt.Sprintf("%s=%d", l, c.ByLang[l]))
+			}
+			return fmt.Sprintf("office=%q day=%v booked=%d checked-in=%d no-show=%d cancelled=%d languages: %s",
+				c.Office, c.Day, c.Booked, c.CheckedIn, c.NoShow, c.Cancelled, strings.Join(langs, " ")), nil
 		}
 	}
 	return func(k, v []byte) (string, error) { return "", fmt.Errorf("unknown layout") }

@@ -35,11 +35,24 @@ var (
 
 // schemaVersion is the layout this code reads and writes. Bump it and add
 // a step to migrations when the layout changes.
-const schemaVersion uint32 = 1
+//
+//	1  appointments, identities, schedule, seats, meta (and, from some
+//	   builds, clerks, closures and audit)
+//	2  adds clerks, closures, audit and counters where missing
+const schemaVersion uint32 = 2
 
 // migrations[v] turns a version v file into a version v+1 file, inside the
 // Open transaction.
-var migrations = map[uint32]func(*bolt.Tx) error{}
+var migrations = map[uint32]func(*bolt.Tx) error{
+	1: func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketClerks, bucketClosures, bucketAudit, bucketCounters} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %q: %w", name, err)
+			}
+		}
+		return nil
+	},
+}
 
 // allocSize is how much the file grows at a time once past it: bolt's 16 MB
 // default would add up to 16 MB of empty file.

@@ -199,6 +199,9 @@ func TestSchemaVersion(t *testing.T) {
 	})
 	t.Run("older without migration", func(t *testing.T) {
 		setSchema(t, path, schemaVersion-1)
+		saved := migrations
+		defer func() { migrations = saved }()
+		migrations = map[uint32]func(*bolt.Tx) error{}
 		_, err := Open(path, Options{})
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("err = %v, want ErrCorrupt (no migration)", err)

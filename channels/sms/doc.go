@@ -6,8 +6,10 @@
 //
 // Reminders live at Twilio, not with us: a scheduled message through the
 // Messaging Service, found again by listing messages to the resident's
-// number while they are texting. No message id is stored (P1), and no
-// number, text or SID is logged (P3). All REST calls run on a background
+// number while they are texting, or by the confirmation code in their text
+// when a clerk closes the office that day (NotifyClosed cancels them and
+// tells those residents). No message id is stored (P1), and no number,
+// text or SID is logged (P3). The webhook's REST calls run on a background
 // queue with retries, so a webhook never waits for Twilio. Redact deletes
 // old messages and their media at Twilio (P5); pictures are never
 // downloaded (P6).

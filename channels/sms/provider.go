@@ -15,6 +15,9 @@ import (
 type Provider interface {
 	// Schedule creates a message to number sent at sendAt (fixed schedule).
 	Schedule(to, body string, sendAt time.Time) error
+	// Send sends a message to number now, outside any conversation (a
+	// closed office): a webhook's reply goes back as TwiML instead.
+	Send(to, body string) error
 	// List returns this account's messages matching f.
 	List(f Filter) ([]Message, error)
 	// Cancel cancels a scheduled message.
@@ -36,7 +39,10 @@ type Filter struct {
 type Message struct {
 	SID    string
 	Status string // e.g. "scheduled", "delivered", "received", "canceled"
-	Media  int
+	// To and Body are held in memory only while acting on the message
+	// (finding a reminder by its code); never logged or stored (P1, P3).
+	To, Body string
+	Media    int
 	// Sent is when Twilio sent or received it, or created it if unsent.
 	Sent time.Time
 }
@@ -77,6 +83,16 @@ func (t *Twilio) Schedule(to, body string, sendAt time.Time) error {
 	return err
 }
 
+// Send implements Provider.
+func (t *Twilio) Send(to, body string) error {
+	p := (&api.CreateMessageParams{}).
+		SetTo(to).
+		SetMessagingServiceSid(t.service).
+		SetBody(body)
+	_, err := t.api.CreateMessage(p)
+	return err
+}
+
 // List implements Provider.
 func (t *Twilio) List(f Filter) ([]Message, error) {
 	p := (&api.ListMessageParams{}).SetPageSize(1000)
@@ -95,7 +111,7 @@ func (t *Twilio) List(f Filter) ([]Message, error) {
 	}
 	out := make([]Message, 0, len(msgs))
 	for _, m := range msgs {
-		msg := Message{SID: deref(m.Sid), Status: deref(m.Status)}
+		msg := Message{SID: deref(m.Sid), Status: deref(m.Status), To: deref(m.To), Body: deref(m.Body)}
 		msg.Media, _ = strconv.Atoi(deref(m.NumMedia))
 		msg.Sent = parseDate(deref(m.DateSent))
 		if msg.Sent.IsZero() {

@@ -1,80 +1,14 @@
 package sms
 
-import "unicode/utf16"
+import "github.com/cita-city/cita/conversations"
 
 // Encodings a message is sent in, as Segments reports them.
 const (
-	GSM7 = "GSM-7"
-	UCS2 = "UCS-2"
-)
-
-// gsmBasic is the GSM 03.38 default alphabet: one septet each.
-const gsmBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-
-// gsmExtension is the extension table: an escape septet plus one, so each
-// counts double.
-const gsmExtension = "^{}\\[~]|€\f"
-
-var gsmWidth = func() map[rune]int {
-	m := make(map[rune]int, len(gsmBasic)+len(gsmExtension))
-	for _, r := range gsmBasic {
-		m[r] = 1
-	}
-	for _, r := range gsmExtension {
-		m[r] = 2
-	}
-	return m
-}()
-
-// Segment sizes: a single message holds more than each part of a
-// concatenated one, whose header takes 6 bytes (7 septets, 3 UCS-2 units).
-const (
-	gsmSingle, gsmPart   = 160, 153
-	ucs2Single, ucs2Part = 70, 67
+	GSM7 = conversations.GSM7
+	UCS2 = conversations.UCS2
 )
 
 // Segments returns how many SMS segments s takes and the encoding it goes
-// out in: GSM-7 when every character is in the GSM alphabet (extension
-// characters such as € or [ take two septets), UCS-2 as soon as one is not
-// (á, ’, emoji), which cuts a segment to 70 characters, 67 when split.
-// A character never straddles two segments. An empty text takes none.
-func Segments(s string) (n int, encoding string) {
-	var units []int // width of each character in the encoding's units
-	encoding = GSM7
-	for _, r := range s {
-		w, ok := gsmWidth[r]
-		if !ok {
-			encoding = UCS2
-			break
-		}
-		units = append(units, w)
-	}
-	single, part := gsmSingle, gsmPart
-	if encoding == UCS2 {
-		units = units[:0]
-		for _, r := range s {
-			units = append(units, len(utf16.Encode([]rune{r})))
-		}
-		single, part = ucs2Single, ucs2Part
-	}
-	total := 0
-	for _, w := range units {
-		total += w
-	}
-	switch {
-	case total == 0:
-		return 0, encoding
-	case total <= single:
-		return 1, encoding
-	}
-	n, used := 1, 0
-	for _, w := range units {
-		if used+w > part {
-			n++
-			used = 0
-		}
-		used += w
-	}
-	return n, encoding
-}
+// out in. The engine counts with the same rules when it picks a reply's
+// shorter form, so both agree on what fits.
+func Segments(s string) (n int, encoding string) { return conversations.Encode(s) }

@@ -25,7 +25,11 @@ func (m *Main) inspect(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	return store.Inspect(m.Stdout)
+	if err := store.Inspect(m.Stdout); err != nil {
+		return err
+	}
+	printEpochs(m.Stdout, c, store)
+	return nil
 }
 
 func (m *Main) keygen(ctx context.Context, args []string) error {

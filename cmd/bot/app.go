@@ -26,7 +26,9 @@ type app struct {
 	program  *scheduling.Program
 	catalog  *locales.Catalog
 	store    *storage.Store
-	hasher   *identity.Hasher
+	hasher   *keyring // swapped when rotate-key changes the key set
+	keyFile  string   // where the keys came from, for rotate-key
+	argon    identity.Params
 	bookings *scheduling.Service
 	engine   *conversations.Engine
 }
@@ -43,6 +45,10 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("locales: %w", err)
 	}
+	keyFile, err := keyPath(c)
+	if err != nil {
+		return nil, err
+	}
 	keys, err := m.loadKeys(c, log)
 	if err != nil {
 		return nil, err
@@ -51,19 +57,22 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher, err := identity.NewHasher(keys, c.Argon, 0)
+	hasher, err := newKeyring(keys, c.Argon)
 	if err != nil {
 		store.Close()
 		return nil, fail("identity hash: %v", err)
 	}
 	bookings := scheduling.NewService(program, store)
-	engine := conversations.New(bookings, catalog)
+	bookings.SetClosures(store)
+	engine := conversations.New(countedBookings{bookings}, catalog) // counts for /metrics
 	engine.OnError = func(err error) { log.Error("conversation", "err", err) }
 	return &app{
 		program:  program,
 		catalog:  catalog,
 		store:    store,
 		hasher:   hasher,
+		keyFile:  keyFile,
+		argon:    c.Argon,
 		bookings: bookings,
 		engine:   engine,
 	}, nil
@@ -151,6 +160,12 @@ func (m *Main) loadKeys(c Config, log *slog.Logger) ([]identity.Key, error) {
 			}
 		}
 	}
+	return readKeys(path)
+}
+
+// readKeys reads and parses the key file at path, refusing one that other
+// users can read. Errors never quote the file's content.
+func readKeys(path string) ([]identity.Key, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fail("key file: %v", err)

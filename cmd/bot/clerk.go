@@ -15,7 +15,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/cita-city/cita/channels/sms"
 	"github.com/cita-city/cita/clerk"
+	"github.com/cita-city/cita/scheduling"
 	"github.com/cita-city/cita/storage"
 )
 
@@ -25,6 +27,10 @@ var (
 	_ clerk.Accounts = (*storage.Store)(nil)
 	_ clerk.Closures = (*storage.Store)(nil)
 	_ clerk.Audit    = (*storage.Store)(nil)
+	// Days closed there are closed to residents too (app.go wires it).
+	_ scheduling.Closures = (*storage.Store)(nil)
+	// The SMS channel tells residents of a closed day.
+	_ clerk.Notifier = (*sms.Channel)(nil)
 )
 
 const clerkUsage = `usage:
@@ -208,10 +214,11 @@ func stty(f *os.File, arg string) error {
 }
 
 // clerkHandler builds the clerk web app over the wired program, to mount
-// at /clerk/. Residents of a day a manager closes are not yet told (no
-// Notifier until the SMS channel provides one): the page says how many.
-func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger) (http.Handler, error) {
-	h, err := clerk.New(clerk.Config{
+// at /clerk/. When a manager closes a day, smsCh (nil without Twilio)
+// cancels the reminders of its appointments and tells those residents;
+// the others cannot be reached, and the page says how many.
+func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *sms.Channel) (http.Handler, error) {
+	cfg := clerk.Config{
 		Program:   a.program,
 		Store:     a.store,
 		Bookings:  a.bookings,
@@ -222,7 +229,11 @@ func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger) (http.Handler, e
 		Now:       m.Now,
 		PlainHTTP: plainHTTP(c),
 		Log:       log,
-	})
+	}
+	if smsCh != nil { // never a typed nil in the interface
+		cfg.Notifier = smsCh
+	}
+	h, err := clerk.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("clerk web: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,9 @@ func TestSMSEndToEnd(t *testing.T) {
 		"TWILIO_API_BASE="+fake.URL,
 		"CITA_PUBLIC_URL="+smsPublicURL,
 	)
+	if out, exit := e.run(strings.Repeat("x", 20)+"\n", "clerk", "add", "max", "--role", "manager"); exit != 0 {
+		t.Fatalf("clerk add: exit %d\n%s", exit, out)
+	}
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -175,10 +179,14 @@ func TestSMSEndToEnd(t *testing.T) {
 		t.Fatalf("reschedule reply lacks the code %s:\n%s", code, moved)
 	}
 	ana.say("1") // yes, remind me
+	// Two jobs run in turn: the move (list, cancel the first reminder,
+	// make a second) and the "yes" (list, cancel the second, make a third).
+	// Between them the state already looks final, so wait for the third
+	// reminder: only then has every call of these steps reached the fake.
 	eventually(t, "the moved reminder", func() bool {
 		m, _ := fake.Message(first.SID)
 		s := fake.Scheduled(ana.number)
-		return m.Status == "canceled" && len(s) == 1 && s[0].SID != first.SID
+		return fake.Count("POST", "/Messages.json") == 3 && m.Status == "canceled" && len(s) == 1 && s[0].SID != first.SID
 	})
 	if got := fake.Scheduled(ana.number)[0].SendAt; !got.Equal(time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)) {
 		t.Errorf("moved reminder at %v, want 2026-12-01 15:00 UTC", got)
@@ -200,6 +208,41 @@ func TestSMSEndToEnd(t *testing.T) {
 		t.Errorf("STOP answered %d %q, want 200 and nothing", status, reply)
 	}
 	eventually(t, "the reminder cancelled on STOP", func() bool { return len(fake.Scheduled(ana.number)) == 0 })
+
+	// A manager closes the day of Cleo's appointment: her reminder is
+	// cancelled at Twilio and she is told, in Spanish, the language she
+	// booked in.
+	cleo := &smsResident{t: t, base: "http://" + addr, number: "+13125550173"}
+	for _, step := range []string{"6", "2", "4", "1", "2", "1", "1"} {
+		if status, reply := cleo.say(step); status != 200 || reply == "" {
+			t.Fatalf("Cleo's booking step %s: %d %q", step, status, reply)
+		}
+	}
+	cleo.say("1") // sí, recuérdeme
+	eventually(t, "Cleo's reminder", func() bool { return len(fake.Scheduled(cleo.number)) == 1 })
+	reminder := fake.Scheduled(cleo.number)[0]
+	cleoCode := codeRE.FindString(reminder.Body)
+	chicago, _ := time.LoadLocation("America/Chicago")
+	day := reminder.SendAt.Add(24 * time.Hour).In(chicago).Format(time.DateOnly)
+	flash := closeDay(t, "http://"+addr, "city-hall", day)
+	if !strings.Contains(flash, "1 residents were told by text message") {
+		t.Errorf("closing %s: flash %q, want one resident told", day, flash)
+	}
+	if m, _ := fake.Message(reminder.SID); m.Status != "canceled" {
+		t.Errorf("Cleo's reminder is %q after the closure, want canceled", m.Status)
+	}
+	var notice string
+	for _, m := range fake.Messages() {
+		if m.To == cleo.number && m.Status == "delivered" {
+			notice = m.Body
+		}
+	}
+	if cleoCode == "" || !strings.Contains(notice, cleoCode) || !strings.Contains(notice, "cierra") {
+		t.Errorf("closure notice to Cleo %q: want it in Spanish with her code %q", notice, cleoCode)
+	}
+	if _, reply := cleo.say("4"); !strings.Contains(reply, "1 City Hall") {
+		t.Fatalf("Cleo cannot book again: %q", reply)
+	}
 
 	// MMS: never downloaded, deleted with its media, told to come in person.
 	ben := &smsResident{t: t, base: "http://" + addr, number: "+13125550172"}
@@ -248,7 +291,7 @@ func TestSMSEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range []string{national, "(312) 555-0172"} {
+	for _, n := range []string{national, "(312) 555-0172", "(312) 555-0173"} {
 		for _, s := range spellings(n) {
 			if bytes.Contains(db, []byte(s)) {
 				t.Errorf("database holds %q", s)
@@ -263,4 +306,49 @@ func TestSMSEndToEnd(t *testing.T) {
 			t.Errorf("logs hold a secret or a SID %q", s)
 		}
 	}
+}
+
+// closeDay signs in to the clerk web of the server at base as the manager
+// max and closes office on day (YYYY-MM-DD); it returns the flash message
+// of the page it lands on.
+func closeDay(t *testing.T, base, office, day string) string {
+	t.Helper()
+	// The session cookie is Secure (the public URL is https), which a
+	// cookie jar would not send over plain http: carry it by hand.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(path string, form url.Values, cookie string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d, want 303", path, resp.StatusCode)
+		}
+		return resp
+	}
+	login := post("/clerk/login", url.Values{"username": {"max"}, "password": {strings.Repeat("x", 20)}}, "")
+	var cookie string
+	for _, c := range login.Cookies() {
+		cookie = c.Name + "=" + c.Value
+	}
+	closed := post("/clerk/close", url.Values{"office": {office}, "date": {day}, "confirm": {"yes"}}, cookie)
+	req, _ := http.NewRequest(http.MethodGet, base+closed.Header.Get("Location"), nil)
+	req.Header.Set("Cookie", cookie)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := regexp.MustCompile(`(?s)class="flash[^"]*"[^>]*>(.*?)<`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no flash after closing %s:\n%s", day, body)
+	}
+	return string(m[1])
 }

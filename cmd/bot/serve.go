@@ -40,12 +40,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		resident := &local.Resident{Engine: a.engine, IDs: a.hasher, Normalize: identity.NormalizePhone, Region: a.program.Region}
 		mux.Handle("/local/chat", local.Handler(resident, c.LocalToken, m.Now))
 	}
-	clerkWeb, err := m.clerkHandler(a, c, log)
-	if err != nil {
-		return err
-	}
-	mux.Handle("/clerk/", clerkWeb)
-
 	smsCh, err := m.smsChannel(a, c, log)
 	if err != nil {
 		return err
@@ -54,6 +48,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		defer smsCh.Close() // runs after srv.Shutdown: finishes queued Twilio calls
 		mux.Handle(sms.Path, smsCh)
 	}
+	clerkWeb, err := m.clerkHandler(a, c, log, smsCh)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/clerk/", clerkWeb)
+	mux.Handle("GET /metrics", metricsHandler(newRegistry()))
 	tg, err := m.telegramChannel(a, c, log)
 	if err != nil {
 		return err
@@ -61,7 +61,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 	jobs := cron.New(cron.WithLocation(a.program.Location), cron.WithChain(cron.Recover(cronLogger{log}), cron.SkipIfStillRunning(cronLogger{log})))
 	// Interval jobs are DST-safe: they name no wall-clock time.
-	if _, err := jobs.AddFunc("@every 1m", func() {
+	if _, err := jobs.AddFunc("@every 1m", timedJob("sweep", func() {
 		now := m.Now()
 		sessions, hashes, marks := a.engine.Sweep(now), a.hasher.Sweep(now), smsCh.Sweep(now)
 		if tg != nil {
@@ -70,18 +70,21 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		if sessions+hashes+marks > 0 {
 			log.Info("sweep", "sessions", sessions, "cached_hashes", hashes, "dedupe_marks", marks)
 		}
-	}); err != nil {
+	})); err != nil {
 		return fmt.Errorf("schedule sweep: %w", err)
 	}
 	if smsCh != nil {
 		after := m.redactAfter()
-		if _, err := jobs.AddFunc("@every 10m", func() {
+		if _, err := jobs.AddFunc("@every 10m", timedJob("redact", func() {
 			if _, err := smsCh.Redact(m.Now(), after); err != nil {
 				log.Error("redact", "err", err)
 			}
-		}); err != nil {
+		})); err != nil {
 			return fmt.Errorf("schedule redact: %w", err)
 		}
+	}
+	if err := m.scheduleRetention(jobs, a, log); err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", c.Addr)
@@ -96,7 +99,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           instrument(mux),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      20 * time.Second,
@@ -109,7 +112,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	log.Info("cita serving", "addr", ln.Addr().String(), "program", a.program.Name, "data", c.Data,
 		"sms", smsCh != nil, "telegram", tg != nil)
 	if c.Dev || c.LocalToken != "" {
-		fmt.Fprintf(m.Stderr, "\nTalk to it as a resident from another terminal:\n  bot chat --server http://%s --as \"(312) 555-0142\"\n\n", dialable(ln.Addr()))
+		fmt.Fprintf(m.Stderr, "\nTalk to it as a resident from another terminal:\n  bot chat --server http://%s --as \"(312) 555-0199\"\n\n", dialable(ln.Addr()))
 	}
 
 	select {

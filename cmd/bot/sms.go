@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/cita-city/cita/channels/sms"
@@ -57,6 +58,11 @@ func (tc twilioConfig) provider() (*sms.Twilio, error) {
 	if err != nil {
 		return nil, fail("TWILIO_API_BASE: %v", err)
 	}
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = countedTransport{provider: "twilio", next: next}
 	return sms.NewTwilio(tc.AccountSID, tc.AuthToken, tc.Service, hc), nil
 }
 

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/cita-city/cita/identity"
+	"github.com/cita-city/cita/scheduling"
+	"github.com/cita-city/cita/storage"
+)
+
+// Retention jobs: close-day and rotate-key (promises P4 and P7). Both take
+// now from the caller and are idempotent: run twice, or late, or after the
+// clock jumped back, they do nothing wrong.
+
+// retentionSpec is when serve runs close-day then rotate-key, in the
+// program's zone: after offices close, and never between 01:00 and 02:59,
+// which DST skips or repeats.
+const retentionSpec = "30 21 * * *"
+
+// defaultRotateDays is how old the newest key may get before rotate-key
+// adds an epoch (CITA_KEY_ROTATE_DAYS).
+const defaultRotateDays = 30
+
+// closesAt returns when the last office of p closes on d: the end of its
+// last slot, in p's zone. A day without slots anywhere closes at its start.
+func closesAt(p *scheduling.Program, d scheduling.Date) time.Time {
+	end := d.In(p.Location, 0, 0)
+	for _, o := range p.Offices {
+		if slots := p.Slots(o, d); len(slots) > 0 {
+			if e := slots[len(slots)-1].Add(time.Duration(o.SlotMinutes) * time.Minute); e.After(end) {
+				end = e
+			}
+		}
+	}
+	return end
+}
+
+// closeDays runs close-day. With a zero day it closes every day holding
+// appointments whose offices have all closed by now, today included once
+// the last office closes (or, with force, even before), and says when
+// today closes if it is not yet closed. With a day it closes that one,
+// refusing before its offices have closed unless force. Then it compacts
+// the file, so deleted bytes, including any "delete my data" since the last
+// run, leave the disk.
+func closeDays(store *storage.Store, p *scheduling.Program, now time.Time, day scheduling.Date, force bool, out io.Writer) error {
+	now = now.In(p.Location)
+	today := scheduling.DateOf(now)
+	var days []scheduling.Date
+	if day.IsZero() {
+		all, err := store.DaysBefore(today.AddDays(1).In(p.Location, 0, 0))
+		if err != nil {
+			return err
+		}
+		for _, d := range all {
+			if at := closesAt(p, d); at.After(now) && !force {
+				fmt.Fprintf(out, "close-day: %v not closed: its last office closes at %s; the next run after that closes it\n", d, at.Format("15:04 MST"))
+				continue
+			}
+			days = append(days, d)
+		}
+	} else {
+		if at := closesAt(p, day); at.After(now) && !force {
+			return fail("close-day %v: its offices have not all closed yet (the last closes at %s); run after then, or pass --force to mark everyone still booked a no-show now", day, at.Format("2006-01-02 15:04 MST"))
+		}
+		days = []scheduling.Date{day}
+	}
+	for _, d := range days {
+		rep, err := store.CloseDay(d)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "close-day %v: %d appointments rolled into counters and deleted (%d marked no-show)\n", d, rep.Deleted, rep.NoShows)
+		for _, c := range rep.Counts {
+			fmt.Fprintf(out, "  %s: booked %d, checked in %d, no-show %d, cancelled %d\n", c.Office, c.Booked, c.CheckedIn, c.NoShow, c.Cancelled)
+		}
+	}
+	if len(days) == 0 {
+		fmt.Fprintln(out, "close-day: no day to close")
+	}
+	if err := store.Compact(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "close-day: database compacted: deleted records are gone from the file")
+	return nil
+}
+
+// rotation is what rotateKeys did.
+type rotation struct {
+	Added     *identity.KeyInfo // the new epoch, if one was added
+	Destroyed []uint32          // epochs whose keys were destroyed
+	Keys      []identity.Key    // the key set now in the file, newest first
+}
+
+func (r rotation) String() string {
+	var b strings.Builder
+	if r.Added != nil {
+		fmt.Fprintf(&b, "rotate-key: added key epoch %d (created %v)\n", r.Added.Epoch, r.Added.Created)
+	} else {
+		fmt.Fprintf(&b, "rotate-key: newest key epoch %d (created %v) is not due for rotation\n", r.Keys[0].Epoch, r.Keys[0].Created)
+	}
+	for _, e := range r.Destroyed {
+		fmt.Fprintf(&b, "rotate-key: destroyed key epoch %d: no stored appointment uses it; its hashes can no longer be linked to anyone\n", e)
+	}
+	live := make([]string, len(r.Keys))
+	for i, k := range r.Keys {
+		live[i] = fmt.Sprint(k.Epoch)
+	}
+	fmt.Fprintf(&b, "rotate-key: live epochs %s\n", strings.Join(live, ", "))
+	return b.String()
+}
+
+// rotateKeys adds a key epoch to the file at path when the newest is
+// everyDays old or more (or force), then destroys every older key that no
+// stored appointment uses (inUse). After each write of the file it calls
+// onWrite with the new key set, so a running server hashes new identities
+// under the new key before the old one goes. A clock set back (newest key
+// "from the future") never rotates.
+func rotateKeys(path string, now scheduling.Date, everyDays int, force bool, inUse func() (map[uint32]int, error), onWrite func([]identity.Key) error) (rotation, error) {
+	var r rotation
+	keys, err := readKeys(path)
+	if err != nil {
+		return r, err
+	}
+	newest := keys[0]
+	if force || !now.Before(newest.Created.AddDays(everyDays)) {
+		k, err := identity.NewKey(newest.Epoch+1, now, rand.Reader)
+		if err != nil {
+			return r, fail("new key: %v", err)
+		}
+		keys = append([]identity.Key{k}, keys...)
+		if err := writeKeyFile(path, keys); err != nil {
+			return r, err
+		}
+		if err := onWrite(keys); err != nil {
+			return r, err
+		}
+		info := k.Info()
+		r.Added = &info
+	}
+	used, err := inUse()
+	if err != nil {
+		return r, err
+	}
+	live := []identity.Key{keys[0]}
+	for _, k := range keys[1:] {
+		if used[k.Epoch] > 0 {
+			live = append(live, k)
+		} else {
+			r.Destroyed = append(r.Destroyed, k.Epoch)
+		}
+	}
+	if len(r.Destroyed) > 0 {
+		if err := onWrite(live); err != nil {
+			return r, err
+		}
+		if err := writeKeyFile(path, live); err != nil {
+			return r, err
+		}
+	}
+	slices.Sort(r.Destroyed)
+	r.Keys = live
+	return r, nil
+}
+
+// writeKeyFile replaces the key file at path with keys: a temp file (mode
+// 0600) in the same dir, fsynced, renamed over the old one, the dir
+// fsynced. Then the old file's bytes, still reachable through a descriptor
+// opened before the rename, are overwritten with zeros, so a destroyed key
+// does not linger in the old inode. The filesystem may still keep copies
+// (journal, SSD remapping, snapshots): PRIVACY.md asks for the key on tmpfs
+// or a systemd credential for that reason.
+func writeKeyFile(path string, keys []identity.Key) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fail("write key file: %v", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return fail("write key file: %v", err)
+	}
+	if _, err := tmp.Write(identity.MarshalKeys(keys)); err != nil {
+		return fail("write key file: %v", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail("write key file: %v", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail("write key file: %v", err)
+	}
+	old, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fail("write key file: %v", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		if old != nil {
+			old.Close()
+		}
+		return fail("write key file: %v", err)
+	}
+	done = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	if old == nil {
+		return nil
+	}
+	defer old.Close()
+	if fi, err := old.Stat(); err == nil && fi.Size() > 0 {
+		if _, err := old.WriteAt(make([]byte, fi.Size()), 0); err != nil {
+			return fail("overwrite the old key file: %v", err)
+		}
+		if err := old.Sync(); err != nil {
+			return fail("overwrite the old key file: %v", err)
+		}
+	}
+	return nil
+}
+
+// rotateDays is CITA_KEY_ROTATE_DAYS, default 30.
+func (m *Main) rotateDays() int {
+	if n := m.envUint32("CITA_KEY_ROTATE_DAYS", defaultRotateDays); n > 0 && n < 10000 {
+		return int(n)
+	}
+	return defaultRotateDays
+}
+
+// printEpochs lists the key epochs with the appointments using each, for
+// bot inspect: ids and dates, never key bytes.
+func printEpochs(w io.Writer, c Config, store *storage.Store) {
+	used, err := store.Epochs()
+	if err != nil {
+		fmt.Fprintf(w, "\nkey epochs: %v\n", err)
+		return
+	}
+	fmt.Fprintln(w, "\nkey epochs (from the key file, which is not part of the database; secrets never shown):")
+	path, err := keyPath(c)
+	var keys []identity.Key
+	if err == nil {
+		keys, err = readKeys(path)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "  key file not read: %v\n", err)
+	}
+	seen := map[uint32]bool{}
+	for i, k := range keys {
+		role := "retired, kept while appointments use it"
+		if i == 0 {
+			role = "newest, used for new bookings"
+		}
+		seen[k.Epoch] = true
+		fmt.Fprintf(w, "  epoch %d created %v: %s; %d stored appointments\n", k.Epoch, k.Created, role, used[k.Epoch])
+	}
+	for _, e := range slices.Sorted(maps.Keys(used)) {
+		if !seen[e] {
+			fmt.Fprintf(w, "  epoch %d: no key (destroyed or elsewhere); %d stored appointments\n", e, used[e])
+		}
+	}
+}
+
+// scheduleRetention adds close-day then rotate-key to serve's cron, at
+// retentionSpec in the program's zone. rotate-key swaps the running
+// hasher to each new key set before the file loses a key.
+func (m *Main) scheduleRetention(jobs *cron.Cron, a *app, log *slog.Logger) error {
+	every := m.rotateDays()
+	_, err := jobs.AddFunc(retentionSpec, func() {
+		var out strings.Builder
+		now := m.Now()
+		if err := closeDays(a.store, a.program, now, scheduling.Date{}, false, &out); err != nil {
+			log.Error("close-day", "err", err)
+		}
+		r, err := rotateKeys(a.keyFile, scheduling.DateOf(now.In(a.program.Location)), every, false, a.store.Epochs, a.hasher.use)
+		if err != nil {
+			log.Error("rotate-key", "err", err)
+		} else {
+			out.WriteString(r.String())
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			log.Info("retention: " + line)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("schedule close-day and rotate-key: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,556 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/telegram/telegramtest"
+	"github.com/cita-city/cita/identity"
+	"github.com/cita-city/cita/scheduling"
+	"github.com/cita-city/cita/storage"
+)
+
+// benchNow pins the bot's clock: Monday 30 November 2026, 08:00 in Chicago.
+const benchNow = "2026-11-30T08:00:00-06:00"
+
+const publicURL = "https://cita.example.gov"
+
+func bench(name string, v float64, unit string) { fmt.Printf("BENCH %s %.4g %s\n", name, v, unit) }
+func ratio(name string, v float64)              { fmt.Printf("RATIO %s %.3g\n", name, v) }
+
+// benchCmd runs the benchmarks against the binary named by --bot.
+func benchCmd(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ExitOnError)
+	bin := fs.String("bot", "bin/bot", "the bot binary")
+	self := fs.String("self", os.Args[0], "this binary (for the baseline server)")
+	d := fs.Duration("duration", 4*time.Second, "length of each timed run")
+	conns := fs.Int("conns", 64, "connections of the closed-loop runs")
+	_ = fs.Parse(args)
+	tmp, err := os.MkdirTemp("", "cita-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	fmt.Printf("# %d cores (GOMAXPROCS %d), %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), cpuModel())
+
+	// The hashing ceiling: one argon2id stretch at production settings.
+	hash, err := singleHash()
+	if err != nil {
+		return err
+	}
+	ceiling := float64(runtime.NumCPU()) / hash.Seconds()
+	bench("argon2id_hash_ms", float64(hash.Microseconds())/1000, "ms")
+	bench("hash_ceiling", ceiling, "msg/s")
+
+	// Raw bbolt: sequential single-key Update with fsync, on the same disk.
+	upd, err := boltUpdates(filepath.Join(tmp, "raw.db"), 2*time.Second)
+	if err != nil {
+		return err
+	}
+	bench("bbolt_update", upd, "tx/s")
+
+	// Baseline: a trivial handler under the same load generator.
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	triv := exec.Command(*self, "trivial", "--addr", addr)
+	if err := triv.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = triv.Process.Kill(); _ = triv.Wait() }()
+	if err := waitHealthy("http://"+addr, "/"); err != nil {
+		return err
+	}
+	nums := numbers()
+	base := newTarget("http://"+addr, publicURL, twiliotest.AuthToken, *conns)
+	br := closedLoop(*conns, 0, *d, func(_, i int) error { return base.expect(nums[i%len(nums)], "2", "") })
+	logf("baseline: %v", br)
+	bench("baseline_rps", br.rate(), "req/s")
+	bench("baseline_p99_ms", br.pct(99), "ms")
+	_ = triv.Process.Kill()
+
+	fake := twiliotest.New(time.Now)
+	defer fake.Close()
+
+	// Conversation and booking, hashing made cheap: every measured request
+	// comes from a resident whose session (and hash) already exists.
+	tg := telegramtest.NewServer()
+	defer tg.Close()
+	fast, err := startBot(*bin, filepath.Join(tmp, "fast"), fake.URL, false, nil,
+		"TELEGRAM_BOT_TOKEN="+tg.Token, "TELEGRAM_API_ENDPOINT="+tg.Endpoint(),
+		"CITA_TELEGRAM_WEBHOOK_URL="+publicURL+"/webhooks/telegram", "TELEGRAM_WEBHOOK_SECRET="+tgSecret)
+	if err != nil {
+		return err
+	}
+	defer fast.stop()
+	t := newTarget(fast.base, publicURL, twiliotest.AuthToken, *conns)
+	next := 0
+	take := func(n int) []string { s := nums[next : next+n]; next += n; return s }
+
+	talkers := take(*conns * 4)
+	if r := closedLoop(*conns, len(talkers), 0, func(_, i int) error {
+		return t.expect(talkers[i], greetings[i%len(greetings)], "")
+	}); r.failed > 0 {
+		return fmt.Errorf("greeting: %v", r)
+	}
+	// Each connection keeps to its own four residents, who go back and
+	// forth between "what to bring" and the menu.
+	turn := make([]int, *conns)
+	converse := func(w, _ int) error {
+		turn[w]++
+		return t.expect(talkers[w*4+turn[w]%4], "2", "")
+	}
+	cr := closedLoop(*conns, 0, *d, converse)
+	logf("conversation: %v", cr)
+	bench("conversation_rps", cr.rate(), "req/s")
+	bench("conversation_p99_ms", cr.pct(99), "ms")
+	ratio("conversation_vs_baseline", cr.rate()/br.rate())
+	at80 := openLoop(0.8*cr.rate(), *d, 4096, func(_, i int) error {
+		return t.expect(talkers[i%len(talkers)], "2", "")
+	})
+	logf("conversation at 80%% of max: %v", at80)
+
+	// Booking: residents brought to the last step, then the confirmations timed.
+	prepare := func(n int) ([]string, error) {
+		who := take(n)
+		r := closedLoop(*conns, n, 0, func(_, i int) error {
+			for _, step := range []string{"4", "1", "2", "1"} {
+				if err := t.expect(who[i], step, ""); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if r.failed > 0 {
+			return nil, fmt.Errorf("preparing bookers: %v", r)
+		}
+		return who, nil
+	}
+	n1 := min(800, max(200, int(upd*d.Seconds()/2)))
+	who, err := prepare(n1)
+	if err != nil {
+		return err
+	}
+	b1 := closedLoop(1, len(who), 0, func(_, i int) error { return t.book(who[i]) })
+	logf("booking, 1 connection: %v", b1)
+	bench("booking_1conn", b1.rate(), "tx/s")
+	ratio("booking_vs_update", b1.rate()/upd)
+
+	n64 := max(1000, min(3000, int(upd*3*d.Seconds())))
+	who, err = prepare(n64)
+	if err != nil {
+		return err
+	}
+	b64 := closedLoop(*conns, len(who), 0, func(_, i int) error { return t.book(who[i]) })
+	logf("booking, %d connections: %v", *conns, b64)
+	bench("booking_64conn", b64.rate(), "tx/s")
+	ratio("booking64_vs_update", b64.rate()/upd)
+
+	rate80 := 0.8 * b64.rate()
+	who, err = prepare(int(rate80 * 2))
+	if err != nil {
+		return err
+	}
+	bk80 := openLoop(rate80, 2*time.Second, 4096, func(_, i int) error { return t.book(who[i]) })
+	logf("booking at 80%% of max: %v", bk80)
+	bench("conversation_p99_at_80pct_ms", at80.pct(99), "ms")
+	bench("booking_p99_at_80pct_ms", bk80.pct(99), "ms")
+	bench("webhook_p99_at_80pct_ms", max(at80.pct(99), bk80.pct(99)), "ms")
+
+	// Telegram updates posted to the webhook: established chats, menu
+	// navigation. Replies leave through the paced outbox, off this path.
+	tw := &tgTarget{url: fast.base + "/webhooks/telegram", fake: tg, hc: t.hc}
+	const chats = 256
+	if r := closedLoop(*conns, chats, 0, func(_, i int) error {
+		return tw.post(int64(7_000_000+i), langs[i%len(langs)], greetings[i%len(greetings)])
+	}); r.failed > 0 {
+		return fmt.Errorf("telegram greeting: %v", r)
+	}
+	tr := closedLoop(*conns, 0, *d, func(_, i int) error { return tw.post(int64(7_000_000+i%chats), "", "2") })
+	logf("telegram webhook: %v", tr)
+	bench("telegram_webhook_rps", tr.rate(), "req/s")
+	bench("telegram_webhook_p99_ms", tr.pct(99), "ms")
+	ratio("telegram_webhook_vs_baseline", tr.rate()/br.rate())
+	fast.stop()
+
+	// New residents: the first message from a new number, production hashing.
+	prod, err := startBot(*bin, filepath.Join(tmp, "prod"), fake.URL, true, nil)
+	if err != nil {
+		return err
+	}
+	defer prod.stop()
+	pt := newTarget(prod.base, publicURL, twiliotest.AuthToken, *conns)
+	fresh := take(len(nums) - next)
+	nr := closedLoop(4*runtime.NumCPU(), 0, *d, func(_, i int) error {
+		return pt.expect(fresh[i%len(fresh)], greetings[i%len(greetings)], "")
+	})
+	logf("new residents: %v", nr)
+	bench("new_resident_rps", nr.rate(), "msg/s")
+	bench("new_resident_p99_ms", nr.pct(99), "ms")
+	ratio("new_resident_vs_hash_ceiling", nr.rate()/ceiling)
+	prod.stop()
+
+	// The clerk's day list with 2,000 appointments.
+	if err := dayList(*bin, filepath.Join(tmp, "clerk"), fake.URL); err != nil {
+		return err
+	}
+
+	// Memory per live session, in a fresh process.
+	out, err := exec.Command(*self, "sessions", "--n", "100000").Output()
+	if err != nil {
+		return fmt.Errorf("sessions: %v", err)
+	}
+	os.Stdout.Write(out)
+	return nil
+}
+
+// singleHash times one argon2id stretch at production settings (median of 7).
+func singleHash() (time.Duration, error) {
+	k, err := identity.NewKey(1, scheduling.DateOf(time.Now()), rand.Reader)
+	if err != nil {
+		return 0, err
+	}
+	h, err := identity.NewHasher([]identity.Key{k}, identity.DefaultParams(), 1)
+	if err != nil {
+		return 0, err
+	}
+	var ts []time.Duration
+	for i := range 7 {
+		start := time.Now()
+		if _, err := h.Identities(fmt.Sprintf("+1312555%04d", 100+i), time.Now()); err != nil {
+			return 0, err
+		}
+		ts = append(ts, time.Since(start))
+	}
+	slices.Sort(ts)
+	return ts[len(ts)/2], nil
+}
+
+// boltUpdates returns sequential Update tx/s writing one key, with fsync.
+func boltUpdates(path string, d time.Duration) (float64, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	n := 0
+	start := time.Now()
+	for time.Since(start) < d {
+		err := db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("b"))
+			if err != nil {
+				return err
+			}
+			return b.Put([]byte("k"), []byte(fmt.Sprint(n)))
+		})
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// botProc is a running `bot serve`.
+type botProc struct {
+	cmd    *exec.Cmd
+	base   string
+	vars   []string
+	stderr *bytes.Buffer
+	once   sync.Once
+}
+
+func (b *botProc) stop() {
+	b.once.Do(func() {
+		_ = b.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = b.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = b.cmd.Process.Kill()
+			<-done
+		}
+	})
+}
+
+// benchProgram is the demo program with seats enough for every booking a
+// run makes (a full slot would turn bookings into offers of other slots).
+func benchProgram(dir string) (string, error) {
+	p := regexp.MustCompile(`(?m)^desks = \d+`).ReplaceAll(scheduling.DemoProgram, []byte("desks = 100000"))
+	path := filepath.Join(dir, "program.toml")
+	return path, os.WriteFile(path, p, 0o600)
+}
+
+// botEnv prepares a data dir and key file under dir and returns the
+// environment of a bot using them.
+func botEnv(bin, dir, twilioURL string, prodHash bool) ([]string, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		return nil, err
+	}
+	program, err := benchProgram(dir)
+	if err != nil {
+		return nil, err
+	}
+	vars := append(os.Environ(),
+		"CITA_DATA="+filepath.Join(dir, "data"),
+		"CITA_KEY_FILE="+filepath.Join(dir, "secrets", "cita.key"),
+		"CITA_CONFIG="+program,
+		"CITA_NOW="+benchNow,
+		"CITA_PUBLIC_URL="+publicURL,
+		"TWILIO_ACCOUNT_SID="+twiliotest.AccountSID,
+		"TWILIO_AUTH_TOKEN="+twiliotest.AuthToken,
+		"TWILIO_MESSAGING_SERVICE_SID="+twiliotest.ServiceSID,
+		"TWILIO_API_BASE="+twilioURL,
+	)
+	if !prodHash {
+		vars = append(vars, "CITA_ARGON2_MEMORY=1024", "CITA_ARGON2_TIME=1")
+	}
+	keygen := exec.Command(bin, "keygen")
+	keygen.Env = vars
+	if out, err := keygen.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("keygen: %v: %s", err, out)
+	}
+	return vars, nil
+}
+
+// startBot starts `bot serve` on a fresh data dir under dir (prepared by
+// prepare, when not nil, before the server opens it).
+func startBot(bin, dir, twilioURL string, prodHash bool, prepare func(vars []string) error, extraEnv ...string) (*botProc, error) {
+	vars, err := botEnv(bin, dir, twilioURL, prodHash)
+	if err != nil {
+		return nil, err
+	}
+	vars = append(vars, extraEnv...)
+	if prepare != nil {
+		if err := prepare(vars); err != nil {
+			return nil, err
+		}
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	b := &botProc{cmd: exec.Command(bin, "serve", "--addr", addr), base: "http://" + addr, vars: vars, stderr: &bytes.Buffer{}}
+	b.cmd.Env = vars
+	b.cmd.Stdout, b.cmd.Stderr = io.Discard, b.stderr
+	if err := b.cmd.Start(); err != nil {
+		return nil, err
+	}
+	if err := waitHealthy(b.base, "/healthz"); err != nil {
+		b.stop()
+		return nil, fmt.Errorf("%v: %s", err, b.stderr)
+	}
+	return b, nil
+}
+
+// dayList times the clerk's day page over 2,000 appointments, and the
+// store's scan of the same records.
+func dayList(bin, dir, twilioURL string) error {
+	day := scheduling.DateOf(mustTime(benchNow)).AddDays(1)
+	const office, n, password = "city-hall", 2000, "bench clerk password 2026"
+	var scan time.Duration
+	prepare := func(vars []string) error {
+		loc, err := time.LoadLocation("America/Chicago")
+		if err != nil {
+			return err
+		}
+		data := filepath.Join(dir, "data")
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			return err
+		}
+		s, err := storage.Open(filepath.Join(data, "cita.db"), storage.Options{Location: loc, NoSync: true})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		langs := []string{"en", "es", "pl", "zh", "ar"}
+		for i := 0; i < n; {
+			var id scheduling.Identity
+			id.Epoch = 1
+			_, _ = rand.Read(id.Hash[:])
+			code, err := scheduling.NewCode(rand.Reader)
+			if err != nil {
+				return err
+			}
+			a := scheduling.Appointment{Identity: id, Office: office, Start: day.In(loc, 9+i%8, 15*(i/8%4)),
+				Lang: langs[i%len(langs)], Code: code, Status: scheduling.StatusBooked, Made: day.AddDays(-1)}
+			switch err := s.Insert(a, 1<<20); {
+			case err == nil:
+				i++
+			case !errors.Is(err, scheduling.ErrCodeTaken):
+				return err
+			}
+		}
+		from, to := day.In(loc, 0, 0), day.AddDays(1).In(loc, 0, 0)
+		var ts []time.Duration
+		for range 200 {
+			start := time.Now()
+			got, err := s.Between(office, from, to)
+			if err != nil {
+				return err
+			}
+			if len(got) != n {
+				return fmt.Errorf("scan found %d appointments, want %d", len(got), n)
+			}
+			ts = append(ts, time.Since(start))
+		}
+		slices.Sort(ts)
+		scan = ts[len(ts)/2]
+		if err := s.Close(); err != nil {
+			return err
+		}
+		add := exec.Command(bin, "clerk", "add", "bench")
+		add.Env = vars
+		add.Stdin = strings.NewReader(password + "\n")
+		if out, err := add.CombinedOutput(); err != nil {
+			return fmt.Errorf("clerk add: %v: %s", err, out)
+		}
+		return nil
+	}
+	b, err := startBot(bin, dir, twilioURL, false, prepare)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 30 * time.Second}
+	resp, err := hc.PostForm(b.base+"/clerk/login", url.Values{"username": {"bench"}, "password": {password}})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	var cookies []string
+	for _, c := range resp.Cookies() {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	if resp.StatusCode != http.StatusSeeOther || len(cookies) == 0 {
+		return fmt.Errorf("clerk sign-in: %d", resp.StatusCode)
+	}
+	page := fmt.Sprintf("%s/clerk/?date=%s&office=%s", b.base, day, office)
+	r := closedLoop(1, 50, 0, func(_, _ int) error {
+		req, _ := http.NewRequest(http.MethodGet, page, nil)
+		req.Header.Set("Cookie", strings.Join(cookies, "; "))
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("day list: %d", resp.StatusCode)
+		}
+		if c := len(codeRE.FindAll(body, -1)); c < n {
+			return fmt.Errorf("day list shows %d codes, want %d", c, n)
+		}
+		return nil
+	})
+	if r.failed > 0 {
+		return fmt.Errorf("day list: %v", r)
+	}
+	logf("day list: %v; scan %v", r, scan)
+	bench("daylist_p50_ms", r.pct(50), "ms")
+	bench("daylist_p99_ms", r.pct(99), "ms")
+	bench("daylist_scan_ms", float64(scan.Microseconds())/1000, "ms")
+	ratio("daylist_vs_scan", scan.Seconds()/(r.pct(50)/1000))
+	return nil
+}
+
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitHealthy(base, path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if resp, err := http.Get(base + path); err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s never answered", base)
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// tgSecret is the webhook secret the bench gives the bot.
+const tgSecret = "bench_webhook_secret_2026"
+
+// langs are Telegram language_code hints matching greetings.
+var langs = []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"}
+
+// tgTarget posts fake Telegram updates to the bot's webhook.
+type tgTarget struct {
+	url  string
+	fake *telegramtest.Server
+	hc   *http.Client
+}
+
+func (t *tgTarget) post(chat int64, lang, text string) error {
+	raw, _ := t.fake.Marshal(t.fake.Text(chat, chat, lang, text))
+	req, err := http.NewRequest(http.MethodPost, t.url, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tgSecret)
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("telegram webhook: status %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// result is what one load run measured.
+type result struct {
+	ok, failed int
+	elapsed    time.Duration
+	lat        []time.Duration // of every request, failed ones included
+}
+
+func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
+
+// pct returns the p-th percentile latency (0 < p < 100) in milliseconds.
+func (r result) pct(p float64) float64 {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.lat)
+	slices.Sort(s)
+	i := int(float64(len(s))*p/100 + 0.5)
+	if i >= len(s) {
+		i = len(s) - 1
+	}
+	return float64(s[i].Microseconds()) / 1000
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%d ok, %d failed in %v: %.0f req/s, p50 %.2f ms, p99 %.2f ms, p999 %.2f ms",
+		r.ok, r.failed, r.elapsed.Round(time.Millisecond), r.rate(), r.pct(50), r.pct(99), r.pct(99.9))
+}
+
+// request does request i on connection (worker) w; it returns an error when
+// the answer was not the expected one.
+type request func(w, i int) error
+
+// closedLoop runs conns workers, each sending its next request as soon as
+// the last one was answered, until n requests were sent (n > 0) or for d.
+func closedLoop(conns, n int, d time.Duration, do request) result {
+	var next atomic.Int64
+	var mu sync.Mutex
+	var res result
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for w := range conns {
+		wg.Go(func() {
+			var lat []time.Duration
+			ok, failed := 0, 0
+			for {
+				i := int(next.Add(1) - 1)
+				if n > 0 && i >= n || n <= 0 && time.Now().After(deadline) {
+					break
+				}
+				t := time.Now()
+				err := do(w, i)
+				lat = append(lat, time.Since(t))
+				if err != nil {
+					failed++
+					if failed <= 3 {
+						logf("request %d: %v", i, err)
+					}
+				} else {
+					ok++
+				}
+			}
+			mu.Lock()
+			res.ok += ok
+			res.failed += failed
+			res.lat = append(res.lat, lat...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// openLoop starts requests at a fixed rate for d, whether or not earlier
+// ones were answered, so a slow server shows up as latency: each latency
+// counts from the moment the request was due, not from when it was sent.
+// At most maxInFlight requests are outstanding; beyond that they queue
+// (and their wait counts).
+func openLoop(rate float64, d time.Duration, maxInFlight int, do request) result {
+	var mu sync.Mutex
+	var res result
+	sem := make(chan struct{}, maxInFlight)
+	n := int(rate * d.Seconds())
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		if wait := time.Until(due); wait > 0 {
+			time.Sleep(wait)
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := do(i%maxInFlight, i)
+			lat := time.Since(due)
+			mu.Lock()
+			defer mu.Unlock()
+			res.lat = append(res.lat, lat)
+			if err != nil {
+				res.failed++
+				if res.failed <= 3 {
+					logf("request %d: %v", i, err)
+				}
+			} else {
+				res.ok++
+			}
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}

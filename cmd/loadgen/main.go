@@ -1,0 +1,100 @@
+// Command loadgen loads cita the way a surge would: signed Twilio webhooks
+// from many distinct fictional numbers in several languages, open loop (a
+// fixed rate, so slow answers show up as latency) or closed loop (N
+// connections). `loadgen bench` runs every benchmark of `make bench` in one
+// go against the real binary and prints one line per figure:
+//
+//	BENCH <name> <value> <unit>
+//	RATIO <name> <value>
+//
+// Other commands:
+//
+//	loadgen run --url URL --public-url URL --token TOKEN [--conns N | --rate R] [--duration D]
+//	loadgen trivial --addr ADDR     the baseline: a trivial net/http handler
+//	loadgen sessions --n N          memory per live conversation session
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "loadgen: "+format+"\n", args...)
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: loadgen bench|run|trivial|sessions [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "bench":
+		err = benchCmd(os.Args[2:])
+	case "run":
+		err = runCmd(os.Args[2:])
+	case "trivial":
+		err = trivialCmd(os.Args[2:])
+	case "sessions":
+		err = sessionsCmd(os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		logf("%v", err)
+		os.Exit(1)
+	}
+}
+
+// trivialCmd serves the baseline: read the form, answer a fixed TwiML.
+func trivialCmd(args []string) error {
+	fs := flag.NewFlagSet("trivial", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:8099", "listen address")
+	_ = fs.Parse(args)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>`)
+	})
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	return srv.ListenAndServe()
+}
+
+// runCmd loads a running server's SMS webhook with the conversation path.
+func runCmd(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	base := fs.String("url", "http://127.0.0.1:8080", "server base URL")
+	public := fs.String("public-url", "", "the server's CITA_PUBLIC_URL (signatures cover it)")
+	token := fs.String("token", "", "the Twilio auth token the server checks")
+	conns := fs.Int("conns", 64, "closed loop: connections")
+	rate := fs.Float64("rate", 0, "open loop: requests per second (overrides --conns)")
+	d := fs.Duration("duration", 5*time.Second, "how long")
+	residents := fs.Int("residents", 256, "distinct residents")
+	_ = fs.Parse(args)
+	if *public == "" || *token == "" {
+		return fmt.Errorf("--public-url and --token are required")
+	}
+	t := newTarget(*base, *public, *token, 512)
+	nums := numbers()
+	if *residents > len(nums) {
+		*residents = len(nums)
+	}
+	nums = nums[:*residents]
+	logf("greeting %d residents", len(nums))
+	closedLoop(min(64, len(nums)), len(nums), 0, func(_, i int) error { return t.expect(nums[i], greetings[i%len(greetings)], "") })
+	do := func(_, i int) error { return t.expect(nums[i%len(nums)], "2", "") }
+	var r result
+	if *rate > 0 {
+		r = openLoop(*rate, *d, 1024, do)
+	} else {
+		r = closedLoop(*conns, 0, *d, do)
+	}
+	fmt.Println(r)
+	return nil
+}

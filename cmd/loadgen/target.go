@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// smsPath is where the bot serves Twilio's webhook.
+const smsPath = "/webhooks/twilio/sms"
+
+// Credentials the bench gives the bot and its Twilio fake.
+const (
+	cityNumber = "+13125550100"
+	accountSID = "AC00000000000000000000000000000001"
+	serviceSID = "MG00000000000000000000000000000001"
+)
+
+// greetings open sessions in the program's languages.
+var greetings = []string{"hello", "hola", "dzień dobry", "你好", "مرحبا", "bonjour", "kumusta", "привіт"}
+
+var codeRE = regexp.MustCompile(`\b[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{6}\b`)
+
+// target posts signed webhooks to a server.
+type target struct {
+	base, public, token string
+	hc                  *http.Client
+	seq                 atomic.Int64
+}
+
+func newTarget(base, public, token string, conns int) *target {
+	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute}
+	return &target{base: base, public: public, token: token, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// say sends text from number and returns the reply's text.
+func (t *target) say(from, text string) (string, error) {
+	sid := fmt.Sprintf("SM%032x", t.seq.Add(1))
+	form := url.Values{
+		"MessageSid": {sid}, "SmsMessageSid": {sid}, "AccountSid": {accountSID},
+		"MessagingServiceSid": {serviceSID}, "From": {from}, "To": {cityNumber},
+		"Body": {text}, "NumMedia": {"0"}, "FromCountry": {"US"},
+	}
+	req, err := http.NewRequest(http.MethodPost, t.base+smsPath, strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", sign(t.token, t.public+smsPath, form))
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("status %d", resp.StatusCode)
+	}
+	var doc struct {
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.Unmarshal(body, &doc); err != nil {
+		return "", fmt.Errorf("reply is not TwiML: %v", err)
+	}
+	return strings.Join(doc.Messages, "\n"), nil
+}
+
+// expect says text and fails unless the reply is not empty and, when want
+// is not nil, matches it.
+func (t *target) expect(from, text string, want string) error {
+	reply, err := t.say(from, text)
+	if err != nil {
+		return err
+	}
+	if reply == "" {
+		return fmt.Errorf("empty reply to %q", text)
+	}
+	if want != "" && !strings.Contains(reply, want) {
+		return fmt.Errorf("reply to %q lacks %q", text, want)
+	}
+	return nil
+}
+
+// book says the last step of a booking and fails unless it was booked.
+func (t *target) book(from string) error {
+	reply, err := t.say(from, "1")
+	if err != nil {
+		return err
+	}
+	if !codeRE.MatchString(reply) {
+		return fmt.Errorf("not booked: %.60q", reply)
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package conversations_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cita-city/cita/conversations"
+)
+
+// TestDetectLanguage is the first message of a session in each of the demo
+// program's eight languages: Telegram's language_code, the script of the
+// text, a greeting, a language's own name, and what is left to the default.
+func TestDetectLanguage(t *testing.T) {
+	tests := []struct {
+		name, text, hint, want string
+	}{
+		// Telegram's language_code.
+		{"hint en", "start", "en", "en"},
+		{"hint es", "start", "es-MX", "es"},
+		{"hint pl", "start", "pl", "pl"},
+		{"hint zh", "start", "zh-hans", "zh"},
+		{"hint zh region", "start", "zh-CN", "zh"},
+		{"hint ar", "start", "ar", "ar"},
+		{"hint fr", "start", "fr-CA", "fr"},
+		{"hint tl as fil", "start", "fil", "tl"},
+		{"hint tl", "start", "tl", "tl"},
+		{"hint uk", "start", "uk", "uk"},
+		{"hint we lack", "start", "de", "en"},
+		// Script of the text.
+		{"han", "你好", "", "zh"},
+		{"han sentence", "我想预约", "", "zh"},
+		{"arabic", "السلام عليكم", "", "ar"},
+		{"arabic word", "موعد", "", "ar"},
+		{"cyrillic", "привіт", "", "uk"},
+		{"cyrillic good day", "Добрий день!", "", "uk"},
+		{"hint beats script", "你好", "en", "en"}, // the app's language, as Telegram says it
+		// Greetings in Latin-script languages.
+		{"hola", "Hola", "", "es"},
+		{"dzien dobry", "Dzień dobry", "", "pl"},
+		{"dzien dobry without accents", "dzien dobry, chce sie umowic", "", "pl"},
+		{"bonjour", "Bonjour !", "", "fr"},
+		{"salamat", "salamat", "", "tl"},
+		{"kumusta", "Kumusta po", "", "tl"},
+		{"magandang umaga", "magandang umaga po", "", "tl"},
+		{"hello po is tagalog", "hello po", "", "tl"},
+		{"hello is english", "hello", "", "en"},
+		// Languages named in their own name.
+		{"name zh", "中文", "", "zh"},
+		{"name ar", "العربية", "", "ar"},
+		{"name tl", "Tagalog", "", "tl"},
+		{"name pl", "polski", "", "pl"},
+		{"name uk", "українська", "", "uk"},
+		{"name fr", "francais", "", "fr"},
+		// Nothing to go on: the default, with the menu.
+		{"digits", "4", "", "en"},
+		{"nonsense", "asdf", "", "en"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := f.engine.Handle(conversations.Inbound{Identity: resident(1), Text: tt.text, LangHint: tt.hint}, f.now)
+			if r.Lang != tt.want {
+				t.Errorf("Handle(%q, hint %q): Lang = %q, want %q (reply %q)", tt.text, tt.hint, r.Lang, tt.want, r.Text)
+			}
+			if len(r.Choices) == 0 {
+				t.Errorf("no choices offered: %q", r.Text)
+			}
+		})
+	}
+}
+
+// TestSwitchLanguage switches from every language to every other at any
+// step, with 6 from the main menu or the language word typed anywhere, and
+// the menu offers each language in its own name.
+func TestSwitchLanguage(t *testing.T) {
+	for _, from := range allLangs {
+		f := newFixture(t)
+		word, err := f.catalog.Text(from, "words.language", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		word = strings.Split(word, "|")[0]
+		for i, to := range allLangs {
+			in := conversations.Inbound{Identity: resident(i), LangHint: hints[from]}
+			say := func(text string) conversations.Reply {
+				in.Text = text
+				return f.engine.Handle(in, f.now)
+			}
+			say("menu")
+			say("4") // in the middle of booking: the language word still works
+			r := say(word)
+			name, _ := f.catalog.Text(to, "language.name", nil)
+			n := 0
+			for j, c := range r.Choices {
+				if c.Label == name {
+					n = j + 1
+				}
+			}
+			if n == 0 {
+				t.Fatalf("%s: %q offers no %q:\n%s", from, word, name, conversations.Render(r))
+			}
+			if r = say(string(rune('0' + n))); r.Lang != to {
+				t.Errorf("%s -> %s: Lang = %q", from, to, r.Lang)
+			}
+			say("menu")
+			if r = say("6"); len(r.Choices) != len(allLangs)+1 {
+				t.Errorf("%s -> %s: 6 offers %d choices:\n%s", from, to, len(r.Choices), conversations.Render(r))
+			}
+		}
+	}
+}
+
+// TestMenuWordsEverywhere: "menu" and "start" (Telegram's /start) bring
+// the main menu back in every language, and so do the language's own words.
+func TestMenuWordsEverywhere(t *testing.T) {
+	for _, lang := range allLangs {
+		f := newFixture(t)
+		own, err := f.catalog.Text(lang, "words.menu", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range append([]string{"menu", "MENU", "start", "Start"}, strings.Split(own, "|")...) {
+			in := conversations.Inbound{Identity: resident(i), LangHint: hints[lang]}
+			in.Text = "hi"
+			f.engine.Handle(in, f.now)
+			in.Text = "3" // offices: a state where "menu" is not a numbered choice
+			f.engine.Handle(in, f.now)
+			in.Text = w
+			r := f.engine.Handle(in, f.now)
+			prompt, _ := f.catalog.Text(lang, "menu.prompt", nil)
+			if r.Lang != lang || r.Text != prompt {
+				t.Errorf("%s: %q gives %s %q, want the main menu", lang, w, r.Lang, r.Text)
+			}
+		}
+	}
+}
+
+// TestYesNoWords answers the first eligibility question with each yes and
+// no word of every language.
+func TestYesNoWords(t *testing.T) {
+	for _, lang := range allLangs {
+		f := newFixture(t)
+		for _, k := range []struct{ id, reply string }{{"words.yes", "eligibility.age"}, {"words.no", "eligibility.resident.no"}} {
+			list, err := f.catalog.Text(lang, k.id, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := f.catalog.Text(lang, k.reply, nil)
+			for i, w := range strings.Split(list, "|") {
+				in := conversations.Inbound{Identity: resident(100 + i), LangHint: hints[lang], Text: "1"}
+				f.engine.Handle(in, f.now)
+				in.Text = w
+				if r := f.engine.Handle(in, f.now); !strings.HasPrefix(r.Text, want) {
+					t.Errorf("%s: %q to %q gives %q", lang, w, "eligibility.resident", r.Text)
+				}
+				f.engine.Handle(conversations.Inbound{Identity: in.Identity, Text: "menu"}, f.now)
+			}
+		}
+	}
+}
