@@ -67,6 +67,23 @@ func (m *Main) env(name, def string) string {
 	return def
 }
 
+// numericEnv are the variables that must hold a positive whole number when set.
+var numericEnv = []string{"CITA_ARGON2_MEMORY", "CITA_ARGON2_TIME", "CITA_KEY_ROTATE_DAYS"}
+
+// checkEnv refuses a malformed numeric variable rather than quietly running
+// on the default: a mistyped argon2 setting would unlink every appointment.
+func (m *Main) checkEnv() error {
+	for _, name := range numericEnv {
+		if v := m.Getenv(name); v != "" {
+			if n, err := strconv.ParseUint(v, 10, 32); err != nil || n == 0 {
+				return usageError("%s=%q: want a positive whole number", name, v)
+			}
+		}
+	}
+	return nil
+}
+
+// envUint32 reads a numeric variable checked by checkEnv, or def when unset.
 func (m *Main) envUint32(name string, def uint32) uint32 {
 	v, err := strconv.ParseUint(m.Getenv(name), 10, 32)
 	if err != nil {

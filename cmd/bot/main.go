@@ -106,7 +106,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(m.Stderr, "bot: unknown command %q\n\n%s\n", args[0], usage)
 		return 2
 	}
-	err := cmd(ctx, args[1:])
+	err := m.checkEnv()
+	if err == nil {
+		err = cmd(ctx, args[1:])
+	}
 	if err == nil {
 		return 0
 	}
