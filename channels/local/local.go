@@ -39,9 +39,23 @@ type Resident struct {
 	Region    string
 }
 
+// Channels Say can render for: SMS shows choices as a numbered list,
+// Telegram as buttons (here one "[ label ]" a line; typing the label or
+// its number both work, as they do on Telegram).
+const (
+	SMS      = "sms"
+	Telegram = "telegram"
+)
+
+// ErrChannel is returned by Say for a channel it cannot render.
+var ErrChannel = errors.New("unknown channel: want sms or telegram")
+
 // Say hands one line from a resident to the engine and returns the reply
-// rendered as an SMS would show it.
-func (r *Resident) Say(as, text, lang string, now time.Time) (string, error) {
+// rendered as channel shows it ("" means SMS).
+func (r *Resident) Say(as, text, lang, channel string, now time.Time) (string, error) {
+	if channel != "" && channel != SMS && channel != Telegram {
+		return "", ErrChannel
+	}
 	addr, err := r.Normalize(as, r.Region)
 	if err != nil {
 		return "", ErrNotPhone
@@ -56,14 +70,32 @@ func (r *Resident) Say(as, text, lang string, now time.Time) (string, error) {
 		Text:     text,
 		LangHint: lang,
 	}, now)
+	if channel == Telegram {
+		return buttons(reply), nil
+	}
 	return conversations.Render(reply), nil
+}
+
+// buttons shows a reply the way Telegram lays it out: the text, then one
+// button a line.
+func buttons(r conversations.Reply) string {
+	var b strings.Builder
+	b.WriteString(r.Text)
+	if len(r.Choices) > 0 {
+		b.WriteString("\n")
+	}
+	for _, c := range r.Choices {
+		b.WriteString("\n[ " + c.Label + " ]")
+	}
+	return b.String()
 }
 
 // Request is what `bot chat --server` posts to the handler.
 type Request struct {
-	As   string `json:"as"`
-	Text string `json:"text"`
-	Lang string `json:"lang,omitempty"`
+	As      string `json:"as"`
+	Text    string `json:"text"`
+	Lang    string `json:"lang,omitempty"`
+	Channel string `json:"channel,omitempty"` // sms (default) or telegram
 }
 
 // Response is the handler's answer.
@@ -107,11 +139,15 @@ func Handler(r *Resident, token string, now func() time.Time) http.Handler {
 			http.Error(w, "want JSON {as, text, lang}", http.StatusBadRequest)
 			return
 		}
-		text, err := r.Say(in.As, in.Text, in.Lang, now())
+		text, err := r.Say(in.As, in.Text, in.Lang, in.Channel, now())
 		w.Header().Set("Content-Type", "application/json")
-		if errors.Is(err, ErrNotPhone) {
+		if errors.Is(err, ErrNotPhone) || errors.Is(err, ErrChannel) {
 			w.WriteHeader(http.StatusBadRequest)
-			_ = json.NewEncoder(w).Encode(Response{Error: "--as is not a phone number"})
+			msg := "--as is not a phone number"
+			if errors.Is(err, ErrChannel) {
+				msg = "--channel: " + err.Error()
+			}
+			_ = json.NewEncoder(w).Encode(Response{Error: msg})
 			return
 		}
 		if err != nil {
@@ -142,9 +178,9 @@ type Client struct {
 	HTTP  *http.Client
 }
 
-// Say posts one line and returns the rendered reply.
-func (c *Client) Say(as, text, lang string) (string, error) {
-	body, err := json.Marshal(Request{As: as, Text: text, Lang: lang})
+// Say posts one line and returns the reply rendered for channel.
+func (c *Client) Say(as, text, lang, channel string) (string, error) {
+	body, err := json.Marshal(Request{As: as, Text: text, Lang: lang, Channel: channel})
 	if err != nil {
 		return "", err
 	}

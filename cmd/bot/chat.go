@@ -20,15 +20,19 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 	as := fs.String("as", "+1 312 555 0100", "the resident's phone number, any spelling")
 	lang := fs.String("lang", "", "the resident's language hint, e.g. es")
 	server := fs.String("server", "", "talk to a running bot serve at this URL instead of opening the data dir")
+	channel := fs.String("channel", local.SMS, "render replies as sms (numbered list) or telegram (buttons as text)")
 	fs.StringVar(&c.LocalToken, "local-token", m.env("CITA_LOCAL_TOKEN", ""), "local channel token of the server (env CITA_LOCAL_TOKEN)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *channel != local.SMS && *channel != local.Telegram {
+		return usageError("--channel %q: want sms or telegram", *channel)
 	}
 
 	var say func(text string) (string, error)
 	if *server != "" {
 		client := &local.Client{URL: *server, Token: c.LocalToken, HTTP: &http.Client{Timeout: 30 * time.Second}}
-		say = func(text string) (string, error) { return client.Say(*as, text, *lang) }
+		say = func(text string) (string, error) { return client.Say(*as, text, *lang, *channel) }
 	} else {
 		a, err := m.open(c, m.logger())
 		if err != nil {
@@ -39,7 +43,7 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 			return usageError("--as %q is not a phone number", *as)
 		}
 		resident := &local.Resident{Engine: a.engine, IDs: a.hasher, Normalize: identity.NormalizePhone, Region: a.program.Region}
-		say = func(text string) (string, error) { return resident.Say(*as, text, *lang, m.Now()) }
+		say = func(text string) (string, error) { return resident.Say(*as, text, *lang, *channel, m.Now()) }
 	}
 
 	interactive := isTerminal(m.Stdin)
