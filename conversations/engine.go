@@ -64,11 +64,16 @@ type Engine struct {
 
 	mu       sync.Mutex
 	sessions map[scheduling.Identity]*session
+
+	words sync.Map        // lang+"\x00"+id -> [][]string: folded keyword phrases
+	avail func() []string // available, worked out once (callers must not modify it)
 }
 
 // New returns an engine booking through b and speaking through m.
 func New(b Bookings, m Messages) *Engine {
-	return &Engine{bookings: b, msgs: m, sessions: map[scheduling.Identity]*session{}}
+	e := &Engine{bookings: b, msgs: m, sessions: map[scheduling.Identity]*session{}}
+	e.avail = sync.OnceValue(e.availableNow)
+	return e
 }
 
 // Handle answers one message from a resident at now. The reply always has

@@ -10,7 +10,9 @@ import (
 
 // available returns the languages both the program offers and the
 // messages have, in the program's order.
-func (e *Engine) available() []string {
+func (e *Engine) available() []string { return e.avail() }
+
+func (e *Engine) availableNow() []string {
 	have := e.msgs.Languages()
 	var out []string
 	for _, l := range e.bookings.Program().Languages {
@@ -135,14 +137,12 @@ func (e *Engine) detect(langs []string, text string) (string, bool) {
 // greets returns how many words of the longest of lang's greetings words
 // start with, 0 for none.
 func (e *Engine) greets(lang string, words []string) int {
-	list, err := e.msgs.Text(lang, "words.greeting", nil)
-	if err != nil {
-		e.report(err)
+	phrases, ok := e.phrases(lang, "words.greeting")
+	if !ok {
 		return 0
 	}
 	n := 0
-	for _, phrase := range strings.Split(list, "|") {
-		p := fold(phrase)
+	for _, p := range phrases {
 		if len(p) > n && len(words) >= len(p) && sameWords(words[:len(p)], p) {
 			n = len(p)
 		}

@@ -59,6 +59,10 @@ const (
 	Forgotten
 	// ReminderWanted: the resident asked for a reminder of Effect.Appointment.
 	ReminderWanted
+	// ReminderDeclined: the resident wants no reminder of
+	// Effect.Appointment; one pending from before (a moved appointment's)
+	// must go.
+	ReminderDeclined
 )
 
 // Effect reports one change to the channel.

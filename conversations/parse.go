@@ -4,9 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
+
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -123,16 +125,53 @@ func digitValue(r rune) int {
 
 // fold splits text into lower-case words without accents or punctuation.
 func fold(text string) []string {
-	// Strip accents: "Menú" reads "menu". A chain keeps state: one per call.
-	folder := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	t, _, err := transform.String(folder, text)
-	if err != nil {
-		t = text
-	}
-	return strings.FieldsFunc(strings.ToLower(t), func(r rune) bool {
+	return strings.FieldsFunc(strings.ToLower(stripAccents(text)), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
 	})
 }
+
+// stripAccents removes combining marks: "Menú" reads "menu". It is
+// NFC(remove Mn(NFKD(text))), done in steps rather than with a
+// transform.Chain: a chain keeps state, so it would be built (with its
+// buffers, several KiB) on every call, and it was the engine's largest
+// cost. Plain ASCII, what most replies are, has nothing to strip.
+func stripAccents(text string) string {
+	ascii := true
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return text
+	}
+	if !utf8.ValidString(text) {
+		// Hostile input: keep the chain's exact treatment of bad bytes
+		// (removing a mark between two of them must not make a letter).
+		t, _, err := transform.String(transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), text)
+		if err != nil {
+			return text
+		}
+		return t
+	}
+	d := norm.NFKD.String(text)
+	if !strings.ContainsFunc(d, isMark) {
+		return norm.NFC.String(d)
+	}
+	var b strings.Builder
+	b.Grow(len(d))
+	for i := 0; i < len(d); {
+		r, n := utf8.DecodeRuneInString(d[i:])
+		if !isMark(r) {
+			b.WriteString(d[i : i+n]) // invalid UTF-8 passes as is, as in runes.Remove
+		}
+		i += n
+	}
+	return norm.NFC.String(b.String())
+}
+
+func isMark(r rune) bool { return unicode.Is(unicode.Mn, r) }
 
 // keyword reports whether text is one of the "|"-separated phrases of
 // message id (words.yes...) in lang.
@@ -141,17 +180,37 @@ func (e *Engine) keyword(lang, id, text string) bool {
 	if len(words) == 0 {
 		return false
 	}
-	list, err := e.msgs.Text(lang, id, nil)
-	if err != nil {
-		e.report(err)
+	phrases, ok := e.phrases(lang, id)
+	if !ok {
 		return false
 	}
-	for _, phrase := range strings.Split(list, "|") {
-		if p := fold(phrase); len(p) > 0 && sameWords(words, p) {
+	for _, p := range phrases {
+		if len(p) > 0 && sameWords(words, p) {
 			return true
 		}
 	}
 	return false
+}
+
+// phrases returns the folded "|"-separated phrases of message id in lang.
+// Messages do not change while the engine runs, so each list is folded
+// once: folding them on every message was most of a menu reply's cost.
+func (e *Engine) phrases(lang, id string) ([][]string, bool) {
+	key := lang + "\x00" + id
+	if v, ok := e.words.Load(key); ok {
+		return v.([][]string), true
+	}
+	list, err := e.msgs.Text(lang, id, nil)
+	if err != nil {
+		e.report(err)
+		return nil, false
+	}
+	var out [][]string
+	for _, phrase := range strings.Split(list, "|") {
+		out = append(out, fold(phrase))
+	}
+	e.words.Store(key, out)
+	return out, true
 }
 
 // anyKeyword is keyword in lang or in the program's default language: the

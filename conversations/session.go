@@ -207,11 +207,12 @@ func (e *Engine) answer(s *session, yes bool, in Inbound, now time.Time) Reply {
 		}
 		return e.commit(s, in, now)
 	case stReminder:
+		kind, text := ReminderWanted, "reminder.yes"
 		if !yes {
-			return e.mainMenu(s, e.text(s, "reminder.no", nil))
+			kind, text = ReminderDeclined, "reminder.no"
 		}
-		r := e.mainMenu(s, e.text(s, "reminder.yes", nil))
-		r.Effects = []Effect{{Kind: ReminderWanted, Appointment: s.booked}}
+		r := e.mainMenu(s, e.text(s, text, nil))
+		r.Effects = []Effect{{Kind: kind, Appointment: s.booked}}
 		return r
 	case stCancelConfirm:
 		if !yes {

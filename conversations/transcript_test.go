@@ -144,6 +144,11 @@ var scenarios = []scenario{
 		steps: func(lang string) []step { return append(book(), say("1", "5", "1", "2", "1", "1", "1", "1", "5")...) },
 	},
 	{
+		name: "reschedule-reminder", reminders: true,
+		about: "book with a reminder, move it, then say no to a reminder: the answer is reported, the old one must go",
+		steps: func(lang string) []step { return append(book(), say("1", "5", "1", "2", "1", "1", "1", "2", "5")...) },
+	},
+	{
 		name:  "cancel",
 		about: "book, change one's mind about cancelling, then cancel",
 		steps: func(lang string) []step { return append(book(), say("1", "5", "2", "2", "5", "2", "1", "5")...) },
@@ -303,6 +308,7 @@ func effectLine(e conversations.Effect) string {
 	kind := map[conversations.EffectKind]string{
 		conversations.Booked: "Booked", conversations.Moved: "Moved", conversations.Cancelled: "Cancelled",
 		conversations.Forgotten: "Forgotten", conversations.ReminderWanted: "ReminderWanted",
+		conversations.ReminderDeclined: "ReminderDeclined",
 	}[e.Kind]
 	if a.Code == "" {
 		return "= effect " + kind + ": no appointment"

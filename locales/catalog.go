@@ -44,6 +44,12 @@ type Catalog struct {
 	langs      []string                            // sorted, Reference first
 	localizers map[string]*i18n.Localizer          // by language code
 	messages   map[string]map[string]*i18n.Message // lang -> id -> message
+	// static holds, per language, the text of every message that is one
+	// plain sentence (no plural forms, no template action): most menu
+	// labels and keyword lists. Localize costs a few microseconds and
+	// allocations a call even then, and the engine asks for a dozen of
+	// these per message.
+	static map[string]map[string]string // lang -> id -> text
 }
 
 // Load parses the embedded message files.
@@ -81,6 +87,25 @@ func load(fsys fs.FS) (*Catalog, error) {
 		c.localizers[lang] = i18n.NewLocalizer(b, lang)
 		c.langs = append(c.langs, lang)
 	}
+	// Filled once every file is loaded, by go-i18n itself, so a cached
+	// text is exactly what Localize returns.
+	c.static = map[string]map[string]string{}
+	for lang, msgs := range c.messages {
+		texts := map[string]string{}
+		for id, m := range msgs {
+			delim := m.LeftDelim
+			if delim == "" {
+				delim = "{{"
+			}
+			if isPlural(m) || strings.Contains(m.Other, delim) {
+				continue
+			}
+			if t, err := c.localize(lang, id, nil, nil); err == nil {
+				texts[id] = t
+			}
+		}
+		c.static[lang] = texts
+	}
 	if _, ok := c.messages[Reference]; !ok {
 		return nil, fmt.Errorf("no message file for the reference language %s", Reference)
 	}
@@ -105,6 +130,9 @@ func (c *Catalog) Has(lang string) bool { _, ok := c.messages[lang]; return ok }
 // lang is an error (go-i18n would quietly fall back to English), and so is a
 // template variable missing from data.
 func (c *Catalog) Text(lang, id string, data map[string]any) (string, error) {
+	if t, ok := c.static[lang][id]; ok {
+		return t, nil
+	}
 	return c.localize(lang, id, nil, data)
 }
 

@@ -52,6 +52,11 @@ type Config struct {
 	Workers  int
 	Attempts int
 	Backoff  time.Duration
+	// OnAttempt, if set, is told of every attempt at a Twilio job or
+	// redaction: provider "twilio", the outcome (one of the Outcome
+	// constants, never anything about the resident) and whether it will
+	// be retried. Metrics count retries with it. It must not block.
+	OnAttempt func(provider, outcome string, retry bool)
 }
 
 // Channel is the SMS channel: it serves Twilio's webhook at Path and runs
@@ -96,12 +101,18 @@ func New(c Config) (*Channel, error) {
 	if c.Backoff <= 0 {
 		c.Backoff = time.Second
 	}
+	if c.OnAttempt == nil {
+		c.OnAttempt = func(string, string, bool) {}
+	}
 	return &Channel{
 		c:      c,
-		queue:  newQueue(c.Workers, c.Attempts, c.Backoff, c.Log),
+		queue:  newQueue(c.Workers, c.Attempts, c.Backoff, c.Log, c.attempt),
 		dedupe: newDedupe(),
 	}, nil
 }
+
+// attempt reports one attempt at a Twilio call to OnAttempt.
+func (c Config) attempt(outcome string, retry bool) { c.OnAttempt("twilio", outcome, retry) }
 
 // Sweep forgets webhook dedupe marks older than DedupeTTL and returns how
 // many it dropped. Call it from the periodic sweep job.

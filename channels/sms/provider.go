@@ -1,7 +1,9 @@
 package sms
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -183,6 +185,36 @@ func Status(err error) int {
 func retryable(err error) bool {
 	s := Status(err)
 	return s == 0 || s == http.StatusTooManyRequests || s >= 500
+}
+
+// Outcomes of one attempt at a Twilio call, as Config.OnAttempt gets them:
+// a fixed set, so they are safe as metric labels (P3).
+const (
+	OutcomeOK          = "ok"
+	OutcomeRateLimited = "429"
+	OutcomeServerError = "5xx"
+	OutcomeTimeout     = "timeout"
+	OutcomeRefused     = "4xx" // the request itself is wrong: not retried
+	OutcomeError       = "error"
+)
+
+// outcome classifies err for OnAttempt and logs.
+func outcome(err error) string {
+	s := Status(err)
+	var ne net.Error
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case s == http.StatusTooManyRequests:
+		return OutcomeRateLimited
+	case s >= 500:
+		return OutcomeServerError
+	case s >= 400:
+		return OutcomeRefused
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return OutcomeTimeout
+	}
+	return OutcomeError
 }
 
 // parseDate reads Twilio's RFC 2822 dates; zero if absent or malformed.

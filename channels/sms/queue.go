@@ -27,7 +27,10 @@ type queue struct {
 	attempts int
 	backoff  time.Duration
 	log      *slog.Logger
-	workers  sync.WaitGroup
+	// attempt is told of every attempt: its outcome and whether the job
+	// will be tried again (never nil).
+	attempt func(outcome string, retry bool)
+	workers sync.WaitGroup
 
 	mu      sync.Mutex
 	idle    *sync.Cond
@@ -38,8 +41,8 @@ type queue struct {
 // laneSize bounds each worker's backlog.
 const laneSize = 256
 
-func newQueue(workers, attempts int, backoff time.Duration, log *slog.Logger) *queue {
-	q := &queue{lanes: make([]chan job, workers), attempts: attempts, backoff: backoff, log: log}
+func newQueue(workers, attempts int, backoff time.Duration, log *slog.Logger, attempt func(outcome string, retry bool)) *queue {
+	q := &queue{lanes: make([]chan job, workers), attempts: attempts, backoff: backoff, log: log, attempt: attempt}
 	q.idle = sync.NewCond(&q.mu)
 	for i := range q.lanes {
 		q.lanes[i] = make(chan job, laneSize)
@@ -88,14 +91,18 @@ func (q *queue) do(j job) {
 	wait := q.backoff
 	for attempt := 1; ; attempt++ {
 		err := j.run()
+		retry := err != nil && retryable(err) && attempt < q.attempts
+		q.attempt(outcome(err), retry)
 		if err == nil {
 			return
 		}
-		if !retryable(err) || attempt >= q.attempts {
-			q.log.Error("sms: twilio call failed", "job", j.kind, "status", Status(err), "attempts", attempt)
+		if !retry {
+			// Given up: logged, never silent; the kind and status only,
+			// since the SDK's error text may hold the number (P3).
+			q.log.Error("sms: twilio call failed", "job", j.kind, "status", Status(err), "outcome", outcome(err), "attempts", attempt)
 			return
 		}
-		q.log.Warn("sms: twilio call failed, retrying", "job", j.kind, "status", Status(err), "attempt", attempt, "wait", wait)
+		q.log.Warn("sms: twilio call failed, retrying", "job", j.kind, "status", Status(err), "outcome", outcome(err), "attempt", attempt, "wait", wait)
 		time.Sleep(wait)
 		wait *= 2
 	}

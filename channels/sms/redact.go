@@ -13,16 +13,28 @@ import (
 // run takes them once done. It returns how many messages it deleted; an
 // error reports what failed, without saying which message.
 func (ch *Channel) Redact(now time.Time, olderThan time.Duration) (int, error) {
-	return Redact(ch.c.Provider, now, olderThan, ch.c.Log)
+	r := retrier{attempts: ch.c.Attempts, backoff: ch.c.Backoff, report: ch.c.attempt}
+	return r.redact(ch.c.Provider, now, olderThan, ch.c.Log)
 }
 
 // Redact is Channel.Redact for callers with only a Provider, such as
-// `bot jobs run redact` while `bot serve` holds the database.
+// `bot jobs run redact` while `bot serve` holds the database. Calls that
+// fail for a reason that may pass are tried three times, 0.5 s then 1 s
+// apart.
 func Redact(p Provider, now time.Time, olderThan time.Duration, log *slog.Logger) (int, error) {
+	r := retrier{attempts: 3, backoff: 500 * time.Millisecond, report: func(string, bool) {}}
+	return r.redact(p, now, olderThan, log)
+}
+
+func (r retrier) redact(p Provider, now time.Time, olderThan time.Duration, log *slog.Logger) (int, error) {
 	if olderThan < 0 {
 		return 0, fmt.Errorf("redact: negative delay %v", olderThan)
 	}
-	msgs, err := p.List(Filter{Before: now.Add(-olderThan)})
+	var msgs []Message
+	err := r.retry(func() (err error) {
+		msgs, err = p.List(Filter{Before: now.Add(-olderThan)})
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("redact: list messages: status %d", Status(err))
 	}
@@ -33,7 +45,9 @@ func Redact(p Provider, now time.Time, olderThan time.Duration, log *slog.Logger
 			kept++
 			continue
 		}
-		err := retry(func() error {
+		// Repeating a delete whose answer was lost is safe: Twilio then
+		// answers 404, which Delete and DeleteMedia take as done.
+		err := r.retry(func() error {
 			if m.Media > 0 {
 				if _, err := p.DeleteMedia(m.SID); err != nil {
 					return err
@@ -57,19 +71,26 @@ func Redact(p Provider, now time.Time, olderThan time.Duration, log *slog.Logger
 	return deleted, nil
 }
 
-// retry runs f up to three times while it fails for a reason that may
-// pass, with a short pause: redaction runs outside any request.
-func retry(f func() error) error {
-	wait := 500 * time.Millisecond
-	var err error
-	for attempt := 1; attempt <= 3; attempt++ {
-		if err = f(); err == nil || !retryable(err) {
+// retrier runs a call again while it fails for a reason that may pass:
+// redaction runs outside any request, so it waits in line.
+type retrier struct {
+	attempts int
+	backoff  time.Duration // before the first retry, doubling
+	report   func(outcome string, retry bool)
+}
+
+// retry runs f until it succeeds, fails for good, or has been tried
+// r.attempts times.
+func (r retrier) retry(f func() error) error {
+	wait := r.backoff
+	for attempt := 1; ; attempt++ {
+		err := f()
+		again := err != nil && retryable(err) && attempt < r.attempts
+		r.report(outcome(err), again)
+		if !again {
 			return err
 		}
-		if attempt < 3 {
-			time.Sleep(wait)
-			wait *= 2
-		}
+		time.Sleep(wait)
+		wait *= 2
 	}
-	return err
 }

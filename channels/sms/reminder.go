@@ -30,6 +30,9 @@ func (ch *Channel) effects(to string, reply conversations.Reply, now time.Time) 
 			if rem, ok := ch.reminder(e.Appointment, reply.Lang, now); ok {
 				ch.replaceReminder(to, rem)
 			}
+		case conversations.ReminderDeclined:
+			// A reminder carried over from before a move must not outlive a no.
+			ch.cancelReminders(to, "declined")
 		case conversations.Moved:
 			rem, ok := ch.reminder(e.Appointment, reply.Lang, now)
 			ch.moveReminder(to, rem, ok)
@@ -71,34 +74,48 @@ func (ch *Channel) reminder(a scheduling.Appointment, lang string, now time.Time
 	return reminder{body: body, sendAt: sendAt}, true
 }
 
-// pending returns the SIDs of reminders waiting at Twilio for number to.
-func (ch *Channel) pending(to string) ([]string, error) {
+// pending returns the reminders waiting at Twilio for number to.
+func (ch *Channel) pending(to string) ([]Message, error) {
 	msgs, err := ch.c.Provider.List(Filter{To: to})
 	if err != nil {
 		return nil, err
 	}
-	var sids []string
+	var out []Message
 	for _, m := range msgs {
 		if m.Status == "scheduled" {
-			sids = append(sids, m.SID)
+			out = append(out, m)
 		}
 	}
-	return sids, nil
+	return out, nil
 }
 
 // cancelAll cancels every reminder pending for to and reports how many
-// there were.
+// there were. It is safe to repeat: a cancel whose answer was lost (a
+// timeout) leaves a message no longer "scheduled", which the next listing
+// skips.
 func (ch *Channel) cancelAll(to string) (int, error) {
-	sids, err := ch.pending(to)
+	n, _, err := ch.keep(to, "")
+	return n, err
+}
+
+// keep cancels every reminder pending for to except the first whose body
+// is body (none when body is empty). It reports how many were pending, the
+// kept one included, and whether one was kept.
+func (ch *Channel) keep(to, body string) (n int, kept bool, err error) {
+	msgs, err := ch.pending(to)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	for _, sid := range sids {
-		if err := ch.c.Provider.Cancel(sid); err != nil {
-			return 0, err
+	for _, m := range msgs {
+		if body != "" && !kept && m.Body == body {
+			kept = true
+			continue
+		}
+		if err := ch.c.Provider.Cancel(m.SID); err != nil {
+			return 0, false, err
 		}
 	}
-	return len(sids), nil
+	return len(msgs), kept, nil
 }
 
 // cancelReminders queues cancelling every pending reminder to to.
@@ -109,15 +126,30 @@ func (ch *Channel) cancelReminders(to, why string) {
 	}})
 }
 
-// replaceReminder queues making rem the one reminder pending for to. It
-// cancels any other first, so that a retry after a half-done attempt (a
-// 5xx may still have created the message) never leaves two.
+// ensure makes rem the one reminder pending for to, and is safe to repeat.
+//
+// Creating a message is the one Twilio call that is not idempotent: a
+// create that timed out on our side may still have been made at Twilio,
+// and a plain retry would then schedule the reminder twice. So every
+// attempt first lists what is pending for the number: a reminder with the
+// same text (the text names the code, office, day and time, so the same
+// text is the same reminder) is kept and nothing is created; every other
+// pending reminder, a duplicate of it included, is cancelled. A create
+// whose effect shows up at Twilio only after the next attempt has listed
+// could still leave two; the next change for the number (move, cancel,
+// delete my data, asking again) cancels the extra one.
+func (ch *Channel) ensure(to string, rem reminder) error {
+	_, kept, err := ch.keep(to, rem.body)
+	if err != nil || kept {
+		return err
+	}
+	return ch.c.Provider.Schedule(to, rem.body, rem.sendAt)
+}
+
+// replaceReminder queues making rem the one reminder pending for to.
 func (ch *Channel) replaceReminder(to string, rem reminder) {
 	ch.queue.add(job{kind: "schedule reminder", key: to, run: func() error {
-		if _, err := ch.cancelAll(to); err != nil {
-			return err
-		}
-		return ch.c.Provider.Schedule(to, rem.body, rem.sendAt)
+		return ch.ensure(to, rem)
 	}})
 }
 
@@ -126,12 +158,18 @@ func (ch *Channel) replaceReminder(to string, rem reminder) {
 func (ch *Channel) moveReminder(to string, rem reminder, ok bool) {
 	var hadOne bool // survives retries: the first attempt may cancel it
 	ch.queue.add(job{kind: "move reminder", key: to, run: func() error {
-		n, err := ch.cancelAll(to)
+		if !ok {
+			_, err := ch.cancelAll(to)
+			return err
+		}
+		// A retry finds the new reminder (made by an attempt whose answer
+		// was lost) and keeps it, like ensure.
+		n, kept, err := ch.keep(to, rem.body)
 		if err != nil {
 			return err
 		}
 		hadOne = hadOne || n > 0
-		if !hadOne || !ok {
+		if !hadOne || kept {
 			return nil
 		}
 		return ch.c.Provider.Schedule(to, rem.body, rem.sendAt)
