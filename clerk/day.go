@@ -3,6 +3,7 @@ package clerk
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"slices"
 
@@ -24,6 +25,7 @@ type dayData struct {
 	ClosedByUs bool // closed by a manager, so it can be reopened
 	IsToday    bool
 	Reasons    []reason
+	RowsHTML   template.HTML // Rows as table rows; see rowsHTML
 }
 
 // reason is why an appointment was cancelled: a fixed list, so no free
@@ -49,6 +51,7 @@ func (s *server) dayPage(w http.ResponseWriter, r *http.Request, p *principal) {
 		s.internalError(w, r, "day list", err)
 		return
 	}
+	data.RowsHTML = rowsHTML(office.ID, d.Date, &data)
 	d.Data = data
 	s.render(w, r, http.StatusOK, "day", p, d)
 }

@@ -69,7 +69,7 @@ func (n *fakeNotifier) NotifyClosed(_ context.Context, office string, day schedu
 // fixture is the real clerk handler over real storage in a temp dir, the
 // demo program and a cheap hasher.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	program  *scheduling.Program
 	store    *storage.Store
 	bookings *scheduling.Service
@@ -82,7 +82,7 @@ type fixture struct {
 
 type fixtureOption func(*clerk.Config)
 
-func newFixture(t *testing.T, opts ...fixtureOption) *fixture {
+func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
 	program := scheduling.Demo()
 	store, err := storage.Open(filepath.Join(t.TempDir(), "cita.db"), storage.Options{NoSync: true, Location: program.Location})

@@ -194,16 +194,19 @@ func (e *Engine) commit(s *session, in Inbound, now time.Time) Reply {
 	var r Reply
 	// Ever more compact until it fits: the full date, then the short date,
 	// then also what to bring on one line (long office names in a language
-	// that needs UCS-2).
-	for level := range 3 {
-		docs := "\n" + e.documentLines(s, false)
-		if level == 2 {
-			docs = " " + e.documentNames(s)
+	// that needs UCS-2), and at last without what to bring, which "2" in
+	// the main menu still tells.
+	for level := range 4 {
+		text := e.text(s, head, map[string]any{"Code": a.Code}) + "\n" + e.describe(s, a, level > 0)
+		switch level {
+		case 0, 1:
+			text += "\n" + e.text(s, "book.bring", nil) + "\n" + e.documentLines(s, false)
+		case 2:
+			text += "\n" + e.text(s, "book.bring", nil) + " " + e.documentNames(s)
 		}
-		text := e.text(s, head, map[string]any{"Code": a.Code}) + "\n" + e.describe(s, a, level > 0) +
-			"\n" + e.text(s, "book.bring", nil) + docs
 		if in.Reminders {
-			s.booked = a
+			booked := a
+			s.booked = &booked
 			r = e.confirm(s, stReminder, text+"\n"+e.text(s, "book.reminder", nil), "choice.yes", "choice.no")
 		} else {
 			r = e.onlyMenu(s, text)

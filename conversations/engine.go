@@ -67,6 +67,7 @@ type Engine struct {
 
 	words sync.Map        // lang+"\x00"+id -> [][]string: folded keyword phrases
 	avail func() []string // available, worked out once (callers must not modify it)
+	menus sync.Map        // lang -> []Choice: the main menu, shared; see mainChoices
 }
 
 // New returns an engine booking through b and speaking through m.

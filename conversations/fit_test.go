@@ -47,3 +47,31 @@ func TestBookingReplyFits(t *testing.T) {
 	}
 	t.Log("\n" + table.String())
 }
+
+// TestRescheduleReplyFits moves an appointment to every office in every
+// language, with the SMS reminder question, and holds the "moved" reply to
+// conversations.MaxSegments.
+func TestRescheduleReplyFits(t *testing.T) {
+	for _, lang := range allLangs {
+		f := newFixture(t)
+		for i, o := range f.program.Offices {
+			in := conversations.Inbound{Identity: resident(20 + i), LangHint: hints[lang], Reminders: true}
+			var r conversations.Reply
+			// Book at the first office, ask for a reminder, then move to office i.
+			for _, say := range []string{"4", "1", "1", "1", "1", "1", "5", "1", fmt.Sprint(i + 1), "2", "1", "1"} {
+				in.Text = say
+				r = f.engine.Handle(in, f.now)
+			}
+			if len(r.Effects) == 0 || r.Effects[0].Kind != conversations.Moved {
+				t.Fatalf("%s %s: not moved: %s", lang, o.ID, conversations.Render(r))
+			}
+			s := conversations.Render(r)
+			if n := conversations.Segments(s); n > conversations.MaxSegments {
+				t.Errorf("%s %s: moved reply takes %d segments (max %d), %d UTF-16 units:\n%s", lang, o.ID, n, conversations.MaxSegments, len(utf16.Encode([]rune(s))), s)
+			}
+		}
+		for _, err := range f.errs {
+			t.Errorf("%s: OnError: %v", lang, err)
+		}
+	}
+}

@@ -40,13 +40,13 @@ type session struct {
 	state   state
 	choices []Choice // as last offered
 
-	question   int                    // stQuestion
-	reschedule bool                   // the booking flow moves the appointment
-	office     string                 // booking and office info
-	day        scheduling.Date        // stBookTime
-	page       int                    // stBookDay, stBookTime
-	slot       time.Time              // stBookConfirm
-	booked     scheduling.Appointment // stReminder
+	question   int                     // stQuestion
+	reschedule bool                    // the booking flow moves the appointment
+	office     string                  // booking and office info
+	day        scheduling.Date         // stBookTime
+	page       int                     // stBookDay, stBookTime
+	slot       time.Time               // stBookConfirm
+	booked     *scheduling.Appointment // stReminder (a pointer: most sessions never book, see mainChoices)
 }
 
 // Choice IDs. Choices that carry data add it after a colon.
@@ -212,7 +212,7 @@ func (e *Engine) answer(s *session, yes bool, in Inbound, now time.Time) Reply {
 			kind, text = ReminderDeclined, "reminder.no"
 		}
 		r := e.mainMenu(s, e.text(s, text, nil))
-		r.Effects = []Effect{{Kind: kind, Appointment: s.booked}}
+		r.Effects = []Effect{{Kind: kind, Appointment: s.bookedAppointment()}}
 		return r
 	case stCancelConfirm:
 		if !yes {
@@ -234,12 +234,37 @@ func (e *Engine) mainMenu(s *session, text string) Reply {
 	return e.offer(s, text, e.mainChoices(s))
 }
 
+// mainChoices returns the main menu in s's language. The slice is made once
+// per language and shared by every session that shows the menu, which is
+// most of them most of the time: a copy per session was a third of a live
+// session's memory. Nobody may modify it (its capacity is its length, so an
+// append copies).
 func (e *Engine) mainChoices(s *session) []Choice {
+	if cs, ok := e.menus.Load(s.lang); ok {
+		return cs.([]Choice)
+	}
 	cs := make([]Choice, 0, len(mainIDs))
+	complete := true
 	for _, id := range mainIDs {
-		cs = append(cs, Choice{ID: id, Label: e.text(s, mainLabels[id], nil)})
+		label, err := e.msgs.Text(s.lang, mainLabels[id], nil)
+		if err != nil {
+			complete = false
+			label = e.text(s, mainLabels[id], nil) // reports, falls back
+		}
+		cs = append(cs, Choice{ID: id, Label: label})
+	}
+	if complete {
+		e.menus.Store(s.lang, cs)
 	}
 	return cs
+}
+
+// bookedAppointment is the appointment just booked (stReminder).
+func (s *session) bookedAppointment() scheduling.Appointment {
+	if s.booked == nil {
+		return scheduling.Appointment{}
+	}
+	return *s.booked
 }
 
 // offer replies text with choices and remembers them for the next message.

@@ -145,8 +145,8 @@ var scenarios = []scenario{
 	},
 	{
 		name: "reschedule-reminder", reminders: true,
-		about: "book with a reminder, move it, then say no to a reminder: the answer is reported, the old one must go",
-		steps: func(lang string) []step { return append(book(), say("1", "5", "1", "2", "1", "1", "1", "2", "5")...) },
+		about: "book with a reminder, move it to a later time, then say no to a reminder: the channel hears the no",
+		steps: func(lang string) []step { return append(book(), say("1", "5", "1", "1", "1", "2", "1", "2", "5")...) },
 	},
 	{
 		name:  "cancel",

@@ -356,3 +356,19 @@ func (h *Hasher) cached() int {
 	defer h.mu.Unlock()
 	return len(h.cache)
 }
+
+// BenchmarkStretchParallel runs a stretch per CPU at once, as the bot does
+// when new residents arrive together: ns/op is per hash, over all workers.
+func BenchmarkStretchParallel(b *testing.B) {
+	h, err := NewHasher([]Key{testKey(1, 10)}, DefaultParams(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	k := testKey(1, 10)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			h.Hash(alice, k)
+		}
+	})
+}

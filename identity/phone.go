@@ -45,6 +45,9 @@ func NormalizePhone(s, region string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if nanpValid(clean) {
+		return clean, nil
+	}
 	n, err := phonenumbers.Parse(clean, region)
 	if err != nil {
 		// A fixed reason: the library's message is not ours to vouch
@@ -55,6 +58,27 @@ func NormalizePhone(s, region string) (string, error) {
 		return "", notPhone("not a valid number")
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// nanpValid reports whether clean is a valid North American number already
+// in E.164 form ("+1" and ten digits, the first 2-9), which is how Twilio
+// writes every US and Canadian sender. Parse costs ~25 µs a call, mostly a
+// regular expression looking for an extension ("ext 5") that digits alone
+// cannot hold, and was the largest cost of the SMS webhook; for this form
+// Parse would return exactly this number (country code 1; no national
+// prefix to strip, as the number does not start with 1; no leading zero),
+// so the validity check runs on it directly. Anything else, or an invalid
+// number, takes the full path. TestNANPFastPath compares the two.
+func nanpValid(clean string) bool {
+	if len(clean) != 12 || clean[0] != '+' || clean[1] != '1' || clean[2] < '2' || clean[2] > '9' {
+		return false
+	}
+	nn, err := strconv.ParseUint(clean[2:], 10, 64)
+	if err != nil {
+		return false
+	}
+	cc := int32(1)
+	return phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn})
 }
 
 // TelegramAddress is the address of a Telegram user who has not shared a

@@ -75,17 +75,21 @@ func (s *Store) Insert(a scheduling.Appointment, capacity int) error {
 		}
 		return seats.Put(seat, encodeCount(n+1))
 	}
-	if n := s.inflight.Add(1); s.commit == commitBatch || s.commit == commitAdaptive && n > 1 {
+	// Alone in its transaction, an outcome may roll back: no commit, no
+	// fsync for a booking that did not happen.
+	solo := func(btx *bolt.Tx) error {
+		if err := tx(btx); err != nil {
+			return err
+		}
+		return outcome
+	}
+	switch n := s.inflight.Add(1); {
+	case s.commit == commitGroup:
+		err = s.grouped(tx, solo)
+	case s.commit == commitBatch || s.commit == commitAdaptive && n > 1:
 		err = s.batchUpdate(tx)
-	} else {
-		// Alone in its transaction, an outcome may roll back: no commit,
-		// no fsync for a booking that did not happen.
-		err = s.update(func(btx *bolt.Tx) error {
-			if err := tx(btx); err != nil {
-				return err
-			}
-			return outcome
-		})
+	default:
+		err = s.update(solo)
 	}
 	s.inflight.Add(-1)
 	if err == nil {

@@ -119,6 +119,8 @@ func benchInsert(b *testing.B, mode commitMode, parallel bool) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "bookings/s")
 }
 
+func BenchmarkInsertGroupSequential(b *testing.B)    { benchInsert(b, commitGroup, false) }
+func BenchmarkInsertGroup200(b *testing.B)           { benchInsert(b, commitGroup, true) }
 func BenchmarkInsertUpdateSequential(b *testing.B)   { benchInsert(b, commitUpdate, false) }
 func BenchmarkInsertBatchSequential(b *testing.B)    { benchInsert(b, commitBatch, false) }
 func BenchmarkInsertAdaptiveSequential(b *testing.B) { benchInsert(b, commitAdaptive, false) }

@@ -13,7 +13,7 @@ import (
 // capacity win, every other gets ErrSlotFull, and the counts match the
 // records (the cleanup's Check). Run with both commit paths.
 func TestLastSeats(t *testing.T) {
-	modes := map[string]commitMode{"adaptive": commitAdaptive, "update": commitUpdate, "batch": commitBatch}
+	modes := map[string]commitMode{"group": commitGroup, "adaptive": commitAdaptive, "update": commitUpdate, "batch": commitBatch}
 	for name, mode := range modes {
 		t.Run(name, func(t *testing.T) {
 			const bookers, capacity = 200, 4

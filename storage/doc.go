@@ -52,8 +52,10 @@
 // Open the file with Open; a second process gets ErrLocked after
 // Options.Timeout (1 s by default). Each method is one bolt transaction;
 // callers never see one. Times come back in Options.Location (UTC if nil).
-// Concurrent Inserts are grouped into one commit with bolt's Batch; a lone
-// Insert uses Update, so it does not wait for company. Booking outcomes are
+// Concurrent Inserts are grouped into one commit (group.go): a lone Insert
+// commits at once, and those that arrive while a commit is being written
+// share the next one, with one fsync, without waiting for a timer as bolt's
+// Batch does. Booking outcomes are
 // the scheduling package's sentinel errors (ErrSlotFull, ErrAlreadyBooked,
 // ErrCodeTaken, ErrNotFound); errors never name a code or identity.
 //

@@ -62,12 +62,16 @@ const allocSize = 1 << 20
 type commitMode int
 
 const (
+	// commitGroup commits at once when no commit is being written, and
+	// otherwise groups the bookings that queue meanwhile into the next
+	// commit (one fsync); see group.go.
+	commitGroup commitMode = iota
 	// commitAdaptive uses bolt's Batch, which groups concurrent bookings
 	// into one commit (one fsync), when another Insert is in flight, and
 	// Update when alone: Batch would wait MaxBatchDelay (10 ms) for company.
-	commitAdaptive commitMode = iota
-	commitUpdate              // always Update: one fsync per booking
-	commitBatch               // always Batch
+	commitAdaptive
+	commitUpdate // always Update: one fsync per booking
+	commitBatch  // always Batch
 )
 
 // Options configure Open. The zero value is good for production.
@@ -91,6 +95,7 @@ type Store struct {
 
 	commit   commitMode // how Insert commits; see bench_test.go
 	inflight atomic.Int32
+	group    group // Insert's group commit
 
 	mu sync.RWMutex // write-locked only while Compact or Close swap db
 	db *bolt.DB     // nil once closed
@@ -105,7 +110,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
 	}
-	s := &Store{path: path, opts: opts, loc: opts.Location, commit: commitAdaptive}
+	s := &Store{path: path, opts: opts, loc: opts.Location, commit: commitGroup}
 	if s.loc == nil {
 		s.loc = time.UTC
 	}

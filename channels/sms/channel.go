@@ -15,6 +15,9 @@ import (
 // Conversation is the dialogue engine; conversations.Engine implements it.
 type Conversation interface {
 	Handle(in conversations.Inbound, now time.Time) conversations.Reply
+	// Language is the language the engine would answer in at now, found
+	// without touching a session: the channel writes some texts itself.
+	Language(in conversations.Inbound, now time.Time) string
 }
 
 // Identifier turns an address into the resident's identities, newest key
@@ -104,15 +107,13 @@ func New(c Config) (*Channel, error) {
 	if c.OnAttempt == nil {
 		c.OnAttempt = func(string, string, bool) {}
 	}
-	return &Channel{
-		c:      c,
-		queue:  newQueue(c.Workers, c.Attempts, c.Backoff, c.Log, c.attempt),
-		dedupe: newDedupe(),
-	}, nil
+	ch := &Channel{c: c, dedupe: newDedupe()}
+	ch.queue = newQueue(c.Workers, c.Attempts, c.Backoff, c.Log, ch.attempt)
+	return ch, nil
 }
 
 // attempt reports one attempt at a Twilio call to OnAttempt.
-func (c Config) attempt(outcome string, retry bool) { c.OnAttempt("twilio", outcome, retry) }
+func (ch *Channel) attempt(outcome string, retry bool) { ch.c.OnAttempt("twilio", outcome, retry) }
 
 // Sweep forgets webhook dedupe marks older than DedupeTTL and returns how
 // many it dropped. Call it from the periodic sweep job.

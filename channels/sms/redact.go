@@ -13,7 +13,7 @@ import (
 // run takes them once done. It returns how many messages it deleted; an
 // error reports what failed, without saying which message.
 func (ch *Channel) Redact(now time.Time, olderThan time.Duration) (int, error) {
-	r := retrier{attempts: ch.c.Attempts, backoff: ch.c.Backoff, report: ch.c.attempt}
+	r := retrier{attempts: ch.c.Attempts, backoff: ch.c.Backoff, report: ch.attempt}
 	return r.redact(ch.c.Provider, now, olderThan, ch.c.Log)
 }
 

@@ -100,7 +100,7 @@ func (ch *Channel) cancelAll(to string) (int, error) {
 
 // keep cancels every reminder pending for to except the first whose body
 // is body (none when body is empty). It reports how many were pending, the
-// kept one included, and whether one was kept.
+// kept one included (also on error), and whether one was kept.
 func (ch *Channel) keep(to, body string) (n int, kept bool, err error) {
 	msgs, err := ch.pending(to)
 	if err != nil {
@@ -112,7 +112,9 @@ func (ch *Channel) keep(to, body string) (n int, kept bool, err error) {
 			continue
 		}
 		if err := ch.c.Provider.Cancel(m.SID); err != nil {
-			return 0, false, err
+			// Say how many there were even so: a retry may find none left
+			// (this cancel may have taken effect) yet must know of them.
+			return len(msgs), false, err
 		}
 	}
 	return len(msgs), kept, nil
@@ -165,10 +167,10 @@ func (ch *Channel) moveReminder(to string, rem reminder, ok bool) {
 		// A retry finds the new reminder (made by an attempt whose answer
 		// was lost) and keeps it, like ensure.
 		n, kept, err := ch.keep(to, rem.body)
+		hadOne = hadOne || n > 0
 		if err != nil {
 			return err
 		}
-		hadOne = hadOne || n > 0
 		if !hadOne || kept {
 			return nil
 		}

@@ -85,7 +85,6 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := form.Get("Body")
-	lang := ch.c.Program.Languages[0]
 
 	switch keywordOf(text) {
 	case optOut:
@@ -94,10 +93,10 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeTwiML(w, "")
 		return
 	case optIn:
-		writeTwiML(w, ch.text(lang, "sms.start", nil))
+		writeTwiML(w, ch.text(ch.language(from, text, now), "sms.start", nil))
 		return
 	case help:
-		writeTwiML(w, ch.text(lang, "sms.help", nil))
+		writeTwiML(w, ch.text(ch.language(from, text, now), "sms.help", nil))
 		return
 	}
 
@@ -105,7 +104,7 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// P6: never downloaded, deleted at Twilio with the message.
 		ch.c.Log.Info("sms webhook: media received, deleting", "media", n)
 		ch.deleteMessage(from, form.Get("MessageSid"))
-		writeTwiML(w, ch.text(lang, "sms.mms", nil))
+		writeTwiML(w, ch.text(ch.language(from, text, now), "sms.mms", nil))
 		return
 	}
 

@@ -9,6 +9,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/cita-city/cita/conversations"
 	"github.com/cita-city/cita/scheduling"
 )
 
@@ -23,6 +24,9 @@ type event struct {
 	Lead        time.Duration // reminder this long before Start
 	Start, End  time.Time     // in the office's zone
 	Stamp       time.Time     // when the file was made (DTSTAMP)
+	// Cancelled withdraws the event: the phone removes the one with the
+	// same UID and a lower SEQUENCE.
+	Cancelled bool
 }
 
 // icsTime is the RFC 5545 local "floating" form, used with a TZID.
@@ -32,7 +36,13 @@ const icsTime = "20060102T150405"
 // start and end tagged with the zone's IANA name, a VTIMEZONE describing that
 // zone around the event (phones that do not know the name still place it
 // right; those that do use their own rules), and a VALARM before the start.
+// A cancelled event is sent with METHOD:CANCEL and STATUS:CANCELLED (RFC
+// 5546) and no alarm.
 func calendarFile(e event) []byte {
+	method, status := "PUBLISH", "CONFIRMED"
+	if e.Cancelled {
+		method, status = "CANCEL", "CANCELLED"
+	}
 	zone := e.Start.Location().String()
 	var b strings.Builder
 	line := func(name, value string) { fold(&b, name+value) }
@@ -40,7 +50,7 @@ func calendarFile(e event) []byte {
 	line("VERSION:", "2.0")
 	line("PRODID:", "-//cita//Telegram channel//EN")
 	line("CALSCALE:", "GREGORIAN")
-	line("METHOD:", "PUBLISH")
+	line("METHOD:", method)
 	writeTimezone(&b, e.Start)
 	line("BEGIN:", "VEVENT")
 	line("UID:", e.UID)
@@ -53,9 +63,9 @@ func calendarFile(e event) []byte {
 	if e.Description != "" {
 		line("DESCRIPTION:", escapeText(e.Description))
 	}
-	line("STATUS:", "CONFIRMED")
+	line("STATUS:", status)
 	line("TRANSP:", "OPAQUE")
-	if e.Lead > 0 {
+	if e.Lead > 0 && !e.Cancelled {
 		line("BEGIN:", "VALARM")
 		line("ACTION:", "DISPLAY")
 		line("TRIGGER:", "-"+icsDuration(e.Lead))
@@ -203,8 +213,67 @@ func fold(b *strings.Builder, s string) {
 }
 
 // calendarJob builds the calendar file of an appointment, in memory only,
-// and the job that sends it as a document.
+// and the job that sends it as a document. The chat remembers the file's
+// code and SEQUENCE, so that a cancel can withdraw it; a moved appointment's
+// file keeps the UID and raises the SEQUENCE, so the phone moves the event.
 func (c *Channel) calendarJob(chatID int64, a scheduling.Appointment, lang string, now time.Time) (job, bool) {
+	e, data, ok := c.appointmentEvent(a, lang, now)
+	if !ok {
+		return job{}, false
+	}
+	e.Sequence = now.Unix() / 60
+	c.mem.with(chatID, now, func(st *chat) {
+		if prev, ok := st.calendars[a.Code]; ok && e.Sequence <= prev {
+			e.Sequence = prev + 1 // moved twice within a minute
+		}
+		if st.calendars == nil {
+			st.calendars = map[string]int64{}
+		}
+		st.calendars[a.Code] = e.Sequence
+	})
+	return c.documentJob(chatID, a, e, c.text(lang, "telegram.ics.caption", data)), true
+}
+
+// withdrawal is a calendar file sent to a chat whose appointment is gone.
+type withdrawal struct {
+	appt     scheduling.Appointment
+	sequence int64 // of the last file sent
+}
+
+// withdrawals returns, and forgets, the calendar files this chat was sent
+// for the appointments that effects cancel or delete. Call it before
+// "delete my data" forgets the chat.
+func (c *Channel) withdrawals(chatID int64, effects []conversations.Effect, now time.Time) []withdrawal {
+	var out []withdrawal
+	for _, e := range effects {
+		if (e.Kind != conversations.Cancelled && e.Kind != conversations.Forgotten) || e.Appointment.Code == "" {
+			continue
+		}
+		c.mem.with(chatID, now, func(st *chat) {
+			if seq, ok := st.calendars[e.Appointment.Code]; ok {
+				out = append(out, withdrawal{appt: e.Appointment, sequence: seq})
+				delete(st.calendars, e.Appointment.Code)
+			}
+		})
+	}
+	return out
+}
+
+// cancelJob builds the calendar file that withdraws w's event (same UID,
+// SEQUENCE one higher, METHOD:CANCEL) and the job that sends it.
+func (c *Channel) cancelJob(chatID int64, w withdrawal, lang string, now time.Time) (job, bool) {
+	e, data, ok := c.appointmentEvent(w.appt, lang, now)
+	if !ok {
+		return job{}, false
+	}
+	e.Sequence = w.sequence + 1
+	e.Cancelled = true
+	return c.documentJob(chatID, w.appt, e, c.text(lang, "telegram.ics.cancelled", data)), true
+}
+
+// appointmentEvent describes a as a calendar event in lang (Sequence left
+// to the caller), with the data its texts are made from.
+func (c *Channel) appointmentEvent(a scheduling.Appointment, lang string, now time.Time) (event, map[string]any, bool) {
 	var office *scheduling.Office
 	for i := range c.program.Offices {
 		if c.program.Offices[i].ID == a.Office {
@@ -212,7 +281,7 @@ func (c *Channel) calendarJob(chatID int64, a scheduling.Appointment, lang strin
 		}
 	}
 	if office == nil || a.Start.IsZero() {
-		return job{}, false
+		return event{}, nil, false
 	}
 	name := office.Names[lang]
 	if name == "" {
@@ -235,9 +304,8 @@ func (c *Channel) calendarJob(chatID int64, a scheduling.Appointment, lang strin
 		"Date":    c.messages.Date(lang, start),
 		"Time":    c.messages.Time(lang, start),
 	}
-	file := calendarFile(event{
+	return event{
 		UID:         a.Code + "@cita",
-		Sequence:    now.Unix() / 60,
 		Summary:     c.text(lang, "telegram.ics.title", data),
 		Description: c.text(lang, "telegram.ics.description", data),
 		Location:    name + ", " + office.Address,
@@ -246,8 +314,13 @@ func (c *Channel) calendarJob(chatID int64, a scheduling.Appointment, lang strin
 		Start:       start,
 		End:         start.Add(time.Duration(minutes) * time.Minute),
 		Stamp:       now,
-	})
-	doc := tgbotapi.NewDocument(chatID, tgbotapi.FileBytes{Name: "appointment-" + a.Code + ".ics", Bytes: file})
-	doc.Caption = c.text(lang, "telegram.ics.caption", data)
-	return job{chat: chatID, message: true, call: doc, sent: func(m tgbotapi.Message) { c.mem.note(chatID, m.MessageID, c.Now()) }}, true
+	}, data, true
+}
+
+// documentJob sends e as a calendar file with caption, remembering the
+// message for "delete my data".
+func (c *Channel) documentJob(chatID int64, a scheduling.Appointment, e event, caption string) job {
+	doc := tgbotapi.NewDocument(chatID, tgbotapi.FileBytes{Name: "appointment-" + a.Code + ".ics", Bytes: calendarFile(e)})
+	doc.Caption = caption
+	return job{chat: chatID, message: true, call: doc, sent: func(m tgbotapi.Message) { c.mem.note(chatID, m.MessageID, c.Now()) }}
 }

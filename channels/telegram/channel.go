@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,6 +68,16 @@ type Config struct {
 	// DefaultChatGap.
 	Rate    rate.Limit
 	ChatGap time.Duration
+	// SendTimeout bounds every call but getUpdates (tgbotapi calls take no
+	// context); default 15 s. Backoff is the wait before the first retry of
+	// a server or network error, doubling; default DefaultBackoff.
+	SendTimeout time.Duration
+	Backoff     time.Duration
+	// OnAttempt, if set, is told of every attempt at an outbound call:
+	// provider "telegram", the outcome (one of the Outcome constants,
+	// nothing about the resident) and whether it will be retried. Metrics
+	// count retries with it. It must not block.
+	OnAttempt func(provider, outcome string, retry bool)
 }
 
 // Channel serves residents on Telegram.
@@ -130,7 +141,7 @@ func New(cfg Config) (*Channel, error) {
 	silence()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	bot, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &scrubbingClient{ctx: ctx, next: hc, token: cfg.Token})
+	bot, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &scrubbingClient{ctx: ctx, next: hc, token: cfg.Token, timeout: cmp.Or(cfg.SendTimeout, 15*time.Second)})
 	if err != nil {
 		cancel()
 		return nil, fmt.Errorf("telegram: getMe: %w", scrub(err, cfg.Token))
@@ -153,7 +164,11 @@ func New(cfg Config) (*Channel, error) {
 		mem:         newMemory(),
 	}
 	c.out = newOutbox(ctx, cancel, bot, cfg.Rate, cfg.ChatGap)
-	c.out.report = c.gaveUp
+	c.out.report = c.sendFailed
+	c.out.backoff = cmp.Or(cfg.Backoff, DefaultBackoff)
+	if cfg.OnAttempt != nil {
+		c.out.attempt = func(outcome string, retry bool) { cfg.OnAttempt("telegram", outcome, retry) }
+	}
 	c.out.retried = func() { c.tooMany.Add(1) }
 	return c, nil
 }
@@ -251,7 +266,7 @@ func (c *Channel) onCallback(q *tgbotapi.CallbackQuery, now time.Time) {
 		return
 	}
 	echo := pressedLabel(q.Message.ReplyMarkup, q.Data)
-	in := conversations.Inbound{Choice: q.Data, LangHint: langHint(q.From.LanguageCode)}
+	in := conversations.Inbound{Choice: c.choiceOf(q.Message.Chat.ID, q.Data, now), LangHint: langHint(q.From.LanguageCode)}
 	c.converse(q.Message.Chat.ID, q.From.ID, in, echo, q.Message.MessageID, now)
 }
 
@@ -287,11 +302,12 @@ func (c *Channel) identities(chatID, userID int64, now time.Time) ([]scheduling.
 
 // render sends the engine's reply: its text (after the echo of the pressed
 // button) with the choices as inline buttons; then a calendar file for a
-// booking, the share-my-phone offer on first contact, and last the removal
+// booking (or one withdrawing it, on a cancel), the share-my-phone offer on first contact, and last the removal
 // of the buttons the resident can no longer use. "Delete my data" first
 // deletes the chat's remembered messages.
 func (c *Channel) render(chatID int64, reply conversations.Reply, echo string, pressed int, now time.Time) {
 	var jobs []job
+	withdrawn := c.withdrawals(chatID, reply.Effects, now) // before the chat is forgotten
 	forgotten := false
 	for _, e := range reply.Effects {
 		if e.Kind == conversations.Forgotten {
@@ -335,7 +351,7 @@ func (c *Channel) render(chatID int64, reply conversations.Reply, echo string, p
 	}
 	var markup any
 	if len(reply.Choices) > 0 {
-		markup = inlineKeyboard(reply.Choices)
+		markup = c.keyboard(chatID, reply.Choices, now)
 	}
 	jobs = append(jobs, c.textJob(chatID, text, markup, now))
 	for _, e := range reply.Effects {
@@ -343,6 +359,11 @@ func (c *Channel) render(chatID int64, reply conversations.Reply, echo string, p
 			if j, ok := c.calendarJob(chatID, e.Appointment, lang, now); ok {
 				jobs = append(jobs, j)
 			}
+		}
+	}
+	for _, w := range withdrawn {
+		if j, ok := c.cancelJob(chatID, w, lang, now); ok {
+			jobs = append(jobs, j)
 		}
 	}
 	if offer {

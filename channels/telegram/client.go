@@ -3,10 +3,12 @@ package telegram
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -21,21 +23,43 @@ type doer interface {
 
 // scrubbingClient hands requests to the real client, bound to ctx, and
 // removes the token from any error, since tgbotapi's request URLs carry it.
+// Every call but getUpdates (a long poll, bounded by the HTTP client) must
+// be answered within timeout, when set: tgbotapi calls take no context.
 type scrubbingClient struct {
-	ctx   context.Context
-	next  doer
-	token string
+	ctx     context.Context
+	next    doer
+	token   string
+	timeout time.Duration
 }
 
 func (c *scrubbingClient) Do(req *http.Request) (*http.Response, error) {
-	if c.ctx != nil {
-		req = req.WithContext(c.ctx)
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = req.Context()
 	}
-	resp, err := c.next.Do(req)
+	cancel := context.CancelFunc(func() {})
+	if c.timeout > 0 && !strings.HasSuffix(req.URL.Path, "/getUpdates") {
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+	}
+	resp, err := c.next.Do(req.WithContext(ctx))
 	if err != nil {
+		cancel()
 		return nil, scrub(err, c.token)
 	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
+}
+
+// cancelOnClose releases a call's timeout once its answer has been read.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // scrubbedError is an error whose text has had the token removed. It

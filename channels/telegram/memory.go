@@ -34,6 +34,12 @@ type chat struct {
 	phone []scheduling.Identity
 	// offered: the share-my-phone button was shown.
 	offered bool
+	// calendars maps the confirmation code of each calendar file sent to
+	// this chat to its SEQUENCE, to withdraw it on a cancel (calendar.go).
+	calendars map[string]int64
+	// callbacks maps the short tokens standing in for Choice IDs too long
+	// for callback data back to the IDs (keyboard.go).
+	callbacks map[string]string
 }
 
 type sentMessage struct {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,21 @@ const (
 // transientRetries bounds retries of network and server errors; a 429 is
 // retried for as long as it takes.
 const transientRetries = 4
+
+// DefaultBackoff is the wait before the first retry of a call that failed
+// with a server or network error; it doubles with each retry.
+const DefaultBackoff = time.Second
+
+// Outcomes of one attempt at a Bot API call, as Config.OnAttempt gets them:
+// a fixed set, safe as metric labels (P3).
+const (
+	OutcomeOK          = "ok"
+	OutcomeRateLimited = "429"
+	OutcomeServerError = "5xx"
+	OutcomeTimeout     = "timeout"
+	OutcomeRefused     = "4xx" // the request itself is wrong: not retried
+	OutcomeError       = "error"
+)
 
 // job is one Bot API call for a chat.
 type job struct {
@@ -48,8 +65,12 @@ type outbox struct {
 	bot     requester
 	overall *rate.Limiter
 	gap     time.Duration
-	report  func(method string, err error) // a job given up
-	retried func()                         // a 429 was waited out
+	report  func(method string, attempts int, err error) // a job given up
+	retried func()                                       // a 429 was waited out
+	// attempt is told of every attempt: its outcome and whether the call
+	// will be tried again.
+	attempt func(outcome string, retry bool)
+	backoff time.Duration // before the first transient retry, doubling
 
 	ctx    context.Context // cancelled when the outbox gives up on shutdown
 	cancel context.CancelFunc
@@ -72,8 +93,10 @@ func newOutbox(ctx context.Context, cancel context.CancelFunc, bot requester, pe
 		bot:     bot,
 		overall: rate.NewLimiter(perSecond, 1),
 		gap:     gap,
-		report:  func(string, error) {},
+		report:  func(string, int, error) {},
 		retried: func() {},
+		attempt: func(string, bool) {},
+		backoff: DefaultBackoff,
 		ctx:     ctx,
 		cancel:  cancel,
 		chats:   map[int64]*chatQueue{},
@@ -152,23 +175,38 @@ func (o *outbox) forget(chat int64, q *chatQueue) {
 	}
 }
 
-// run performs one job, waiting out 429s and retrying transient errors.
+// run performs one job, waiting out 429s (for as long as retry_after
+// says, as often as it takes) and retrying server and network errors with
+// exponential backoff, transientRetries times.
+//
+// A call that timed out, or lost its connection, may have taken effect at
+// Telegram all the same, and the Bot API has no idempotency key. Edits,
+// deletes and callback answers are safe to repeat (a repeated edit or
+// delete that Telegram refuses as "not modified" or "not found" counts as
+// done). A send is repeated too: the resident may then see a reply twice,
+// which is better than never seeing a confirmation, and a reply can
+// always be sent again while a lost one cannot be noticed by anyone. Only
+// the second copy's id is remembered for "delete my data".
 func (o *outbox) run(q *chatQueue, j job) {
-	transient := 0
+	transient, attempts := 0, 0
+	uncertain := false // an earlier attempt may have taken effect
+	backoff := o.backoff
 	for {
 		if j.message {
 			if err := q.pace.Wait(o.ctx); err != nil {
-				o.report(method(j.call), err)
+				o.report(method(j.call), attempts, err)
 				return
 			}
 		}
 		if err := o.overall.Wait(o.ctx); err != nil {
-			o.report(method(j.call), err)
+			o.report(method(j.call), attempts, err)
 			return
 		}
+		attempts++
 		resp, err := o.bot.Request(j.call)
-		if err == nil {
-			if j.sent != nil && resp != nil {
+		if err == nil || (uncertain && done(err)) {
+			o.attempt(OutcomeOK, false)
+			if err == nil && j.sent != nil && resp != nil {
 				var m tgbotapi.Message
 				if json.Unmarshal(resp.Result, &m) == nil {
 					j.sent(m)
@@ -176,27 +214,78 @@ func (o *outbox) run(q *chatQueue, j job) {
 			}
 			return
 		}
+		out := outcome(err)
 		var wait time.Duration
 		switch apiErr := asAPIError(err); {
-		case apiErr != nil && (apiErr.Code == http.StatusTooManyRequests || apiErr.RetryAfter > 0):
+		case out == OutcomeRateLimited:
 			wait = time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
 			o.retried()
-		case apiErr != nil && apiErr.Code < 500 && apiErr.Code != 0:
-			o.report(method(j.call), err) // the request itself is wrong: retrying cannot help
+		case out == OutcomeRefused:
+			o.attempt(out, false)
+			o.report(method(j.call), attempts, err) // the request itself is wrong: retrying cannot help
 			return
 		default:
 			transient++
 			if transient > transientRetries {
-				o.report(method(j.call), err)
+				o.attempt(out, false)
+				o.report(method(j.call), attempts, err)
 				return
 			}
-			wait = time.Duration(transient) * time.Second
+			wait = backoff
+			backoff *= 2
+			uncertain = uncertain || out == OutcomeTimeout || out == OutcomeError
 		}
+		o.attempt(out, true)
 		if !sleep(o.ctx, wait) {
-			o.report(method(j.call), o.ctx.Err())
+			o.report(method(j.call), attempts, o.ctx.Err())
 			return
 		}
 	}
+}
+
+// outcome classifies a failed call's error.
+func outcome(err error) string {
+	apiErr := asAPIError(err)
+	var ne net.Error
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case apiErr != nil && (apiErr.Code == http.StatusTooManyRequests || apiErr.RetryAfter > 0):
+		return OutcomeRateLimited
+	case apiErr != nil && apiErr.Code >= 500:
+		return OutcomeServerError
+	case apiErr != nil && apiErr.Code != 0:
+		return OutcomeRefused
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return OutcomeTimeout
+	}
+	return OutcomeError
+}
+
+// done reports whether err, answering a repeat of a call that may already
+// have taken effect, says that it did.
+func done(err error) bool {
+	apiErr := asAPIError(err)
+	if apiErr == nil || apiErr.Code != http.StatusBadRequest {
+		return false
+	}
+	m := strings.ToLower(apiErr.Message)
+	return strings.Contains(m, "message is not modified") || strings.Contains(m, "message to delete not found")
+}
+
+// sendFailed logs a call the sender gave up on, so that nothing is dropped
+// silently: the method, the outcome and status, and the attempts; never the
+// chat, the text or the error's text.
+func (c *Channel) sendFailed(method string, attempts int, err error) {
+	code := 0
+	if apiErr := asAPIError(err); apiErr != nil {
+		code = apiErr.Code
+	}
+	out := outcome(err)
+	if errors.Is(err, context.Canceled) {
+		out = "shutdown"
+	}
+	c.log.Error("telegram: call given up", "method", method, "outcome", out, "code", code, "attempts", attempts)
 }
 
 // asAPIError returns the Bot API's error answer in err, if it is one.

@@ -170,6 +170,7 @@ func TestSMSEndToEnd(t *testing.T) {
 
 	// Reschedule to Wednesday 2 December, 9:00: the old reminder cancelled,
 	// a new one made.
+	lists := fake.Count("GET", "/Messages.json")
 	for _, step := range []string{"5", "1", "1", "3", "1"} {
 		if status, reply := ana.say(step); status != 200 || reply == "" {
 			t.Fatalf("reschedule step %s: %d %q", step, status, reply)
@@ -180,14 +181,18 @@ func TestSMSEndToEnd(t *testing.T) {
 	}
 	ana.say("1") // yes, remind me
 	// Two jobs run in turn: the move (list, cancel the first reminder,
-	// make a second) and the "yes" (list, cancel the second, make a third).
-	// Between them the state already looks final, so wait for the third
-	// reminder: only then has every call of these steps reached the fake.
+	// make a second) and the "yes" (list, find the second already there,
+	// keep it). Between them the state already looks final, so wait for
+	// the second listing: only then has every call of these steps reached
+	// the fake.
 	eventually(t, "the moved reminder", func() bool {
 		m, _ := fake.Message(first.SID)
 		s := fake.Scheduled(ana.number)
-		return fake.Count("POST", "/Messages.json") == 3 && m.Status == "canceled" && len(s) == 1 && s[0].SID != first.SID
+		return fake.Count("GET", "/Messages.json") >= lists+2 && m.Status == "canceled" && len(s) == 1 && s[0].SID != first.SID
 	})
+	if n := fake.Count("POST", "/Messages.json"); n != 2 {
+		t.Errorf("%d reminders created, want 2 (the first, the moved one)", n)
+	}
 	if got := fake.Scheduled(ana.number)[0].SendAt; !got.Equal(time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)) {
 		t.Errorf("moved reminder at %v, want 2026-12-01 15:00 UTC", got)
 	}

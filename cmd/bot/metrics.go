@@ -36,6 +36,14 @@ var (
 		Name: "cita_provider_requests_total",
 		Help: "REST calls to a messaging provider by provider and outcome (status class, or error); retries count as calls.",
 	}, []string{"provider", "outcome"})
+	providerRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cita_provider_retries_total",
+		Help: "Calls to a messaging provider that failed for a reason that may pass (429, 5xx, timeout) and will be tried again, by provider.",
+	}, []string{"provider"})
+	providerFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "cita_provider_failures_total",
+		Help: "Calls to a messaging provider given up (refused, or still failing after every retry), by provider; each is also logged.",
+	}, []string{"provider"})
 	jobRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cita_job_runs_total",
 		Help: "Scheduled job runs by job.",
@@ -49,6 +57,9 @@ var (
 // effectKinds are the label values of cita_bookings_total.
 var effectKinds = []string{"booked", "moved", "cancelled", "forgotten"}
 
+// providers are the label values of the provider metrics.
+var providers = []string{"twilio", "telegram"}
+
 // channels are the label values of the request metrics, by path prefix.
 var channels = []struct{ prefix, name string }{
 	{"/webhooks/twilio/", "sms"},
@@ -61,11 +72,15 @@ var channels = []struct{ prefix, name string }{
 // and process collectors (which carry no resident data).
 func newRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
-	r.MustRegister(webhookRequests, webhookSeconds, bookingEffects, providerRequests, jobRuns, jobSeconds,
+	r.MustRegister(webhookRequests, webhookSeconds, bookingEffects, providerRequests, providerRetries, providerFailures, jobRuns, jobSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero series exist from the start, so a scrape names every metric.
 	for _, k := range effectKinds {
 		bookingEffects.WithLabelValues(k)
+	}
+	for _, p := range providers {
+		providerRetries.WithLabelValues(p)
+		providerFailures.WithLabelValues(p)
 	}
 	return r
 }
@@ -177,6 +192,18 @@ func timedJob(name string, run func()) func() {
 			jobSeconds.WithLabelValues(name).Observe(time.Since(start).Seconds())
 		}()
 		run()
+	}
+}
+
+// providerAttempt is the channels' OnAttempt: it counts retries and calls
+// given up. provider is "twilio" or "telegram" and outcome one of the
+// channels' fixed outcomes: nothing from a request reaches a label.
+func providerAttempt(provider, outcome string, retry bool) {
+	switch {
+	case retry:
+		providerRetries.WithLabelValues(provider).Inc()
+	case outcome != "ok":
+		providerFailures.WithLabelValues(provider).Inc()
 	}
 }
 

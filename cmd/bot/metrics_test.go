@@ -115,7 +115,8 @@ func TestMetricsNameNobody(t *testing.T) {
 	if code == "" {
 		t.Fatalf("no booking:\n%s", booked)
 	}
-	ana.say("1") // yes, remind me: one Twilio call
+	s.fake.Fail("POST", "/Messages.json", 429, 1) // the reminder's create is retried once
+	ana.say("1")                                  // yes, remind me
 	eventually(t, "the reminder", func() bool { return len(s.fake.Scheduled(ana.number)) == 1 })
 	ana.post(smsForm(ana.number, "hi", "SMforged"), "AAAA") // a 4xx
 	var text string
@@ -134,6 +135,10 @@ func TestMetricsNameNobody(t *testing.T) {
 		`cita_webhook_duration_seconds_bucket{channel="sms",outcome="2xx",le="+Inf"} 6`,
 		`cita_bookings_total{kind="booked"} 1`,
 		`cita_bookings_total{kind="cancelled"} 0`,
+		`cita_provider_requests_total{outcome="4xx",provider="twilio"} 1`,
+		`cita_provider_retries_total{provider="twilio"} 1`,
+		`cita_provider_retries_total{provider="telegram"} 0`,
+		`cita_provider_failures_total{provider="twilio"} 0`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(text, want) {

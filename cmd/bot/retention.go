@@ -286,15 +286,19 @@ func (m *Main) scheduleRetention(jobs *cron.Cron, a *app, log *slog.Logger) erro
 	_, err := jobs.AddFunc(retentionSpec, func() {
 		var out strings.Builder
 		now := m.Now()
-		if err := closeDays(a.store, a.program, now, scheduling.Date{}, false, &out); err != nil {
-			log.Error("close-day", "err", err)
-		}
-		r, err := rotateKeys(a.keyFile, scheduling.DateOf(now.In(a.program.Location)), every, false, a.store.Epochs, a.hasher.use)
-		if err != nil {
-			log.Error("rotate-key", "err", err)
-		} else {
-			out.WriteString(r.String())
-		}
+		timedJob("close-day", func() {
+			if err := closeDays(a.store, a.program, now, scheduling.Date{}, false, &out); err != nil {
+				log.Error("close-day", "err", err)
+			}
+		})()
+		timedJob("rotate-key", func() {
+			r, err := rotateKeys(a.keyFile, scheduling.DateOf(now.In(a.program.Location)), every, false, a.store.Epochs, a.hasher.use)
+			if err != nil {
+				log.Error("rotate-key", "err", err)
+			} else {
+				out.WriteString(r.String())
+			}
+		})()
 		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 			log.Info("retention: " + line)
 		}

@@ -91,6 +91,7 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, err
 		PublicURL: c.PublicURL,
 		Now:       m.Now,
 		Log:       log,
+		OnAttempt: providerAttempt,
 	})
 	if err != nil {
 		return nil, fail("%v", err)

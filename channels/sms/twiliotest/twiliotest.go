@@ -1,8 +1,9 @@
 // Package twiliotest is a fake of the part of Twilio's REST API cita uses,
 // served over HTTP (httptest), so that the real twilio-go client talks to
 // it: messages (create, scheduled sends, list, cancel, redact, delete) and
-// their media (list, delete). It records every request, and answers
-// 429/5xx on demand. Point the SDK at it with sms.Rewrite, or run the bot
+// their media (list, delete). It records every request, answers 429/5xx on
+// demand, and can answer late (Hang) so that a client times out after the
+// call took effect. Point the SDK at it with sms.Rewrite, or run the bot
 // with TWILIO_API_BASE set to its URL.
 //
 // Use only fictional numbers (+1 312 555 0100..0199).
@@ -65,6 +66,13 @@ type Server struct {
 	deleted  []Message
 	requests []Request
 	faults   []fault
+	hangs    []hang
+}
+
+type hang struct {
+	method, path string // path: substring to match
+	delay        time.Duration
+	left         int
 }
 
 type fault struct {
@@ -100,6 +108,16 @@ func (s *Server) Fail(method, path string, status, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, fault{method, path, status, n})
+}
+
+// Hang makes the next n requests whose method is method and whose path
+// contains path take effect at once but answer only after delay, or when
+// the client gives up: the call a client timed out on has happened all the
+// same, as it may at Twilio.
+func (s *Server) Hang(method, path string, delay time.Duration, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hangs = append(s.hangs, hang{method, path, delay, n})
 }
 
 // Receive stores a message as if Twilio had received it from a resident at
@@ -226,6 +244,15 @@ func (s *Server) guard(next http.Handler) http.Handler {
 				return
 			}
 		}
+		var delay time.Duration
+		for i := range s.hangs {
+			h := &s.hangs[i]
+			if h.left > 0 && h.method == r.Method && strings.Contains(r.URL.Path, h.path) {
+				h.left--
+				delay = h.delay
+				break
+			}
+		}
 		s.mu.Unlock()
 		user, pass, ok := r.BasicAuth()
 		if !ok || user != AccountSID || pass != AuthToken {
@@ -236,7 +263,24 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			apiError(w, http.StatusNotFound, 20404, "The requested resource was not found")
 			return
 		}
-		next.ServeHTTP(w, r)
+		if delay == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
 	})
 }
 

@@ -8,9 +8,10 @@
 // deleteMessage, setWebhook and deleteWebhook. It enforces Telegram's limits
 // on messages (send and edit methods): 30 a second overall and one a second
 // per chat, answering 429 with retry_after, and can be told to answer 429 to
-// the next messages whatever the rate. It records every request and keeps
-// every chat's messages, so tests can read replies, press buttons and parse
-// documents.
+// the next messages whatever the rate, 5xx to the next calls (Fail), or
+// late so that the client times out (Hang). It records every request and
+// keeps every chat's messages, so tests can read replies, press buttons and
+// parse documents.
 package telegramtest
 
 import (
@@ -87,11 +88,18 @@ type Server struct {
 	accepted    []time.Time
 	lastChat    map[int64]time.Time
 	forced      []int
+	failures    []int     // statuses to answer the next calls with
+	hangs       []hanging // next calls to answer late
 	limited     int
 	forcedSent  int
 	chats       map[int64][]*Message
 	webhookURL  string
 	webhookKey  string
+}
+
+type hanging struct {
+	delay   time.Duration
+	deliver bool
 }
 
 type queued struct {
@@ -151,6 +159,28 @@ func (s *Server) ForceTooMany(n, retryAfter int) {
 	defer s.mu.Unlock()
 	for range n {
 		s.forced = append(s.forced, retryAfter)
+	}
+}
+
+// Fail makes the next n calls (any method but getMe and getUpdates) answer
+// status, such as 500 or 502, without taking effect.
+func (s *Server) Fail(status, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.failures = append(s.failures, status)
+	}
+}
+
+// Hang makes the next n calls (any method but getMe and getUpdates) answer
+// only after delay, or when the client gives up. With deliver the call
+// takes effect first, as a send that timed out at the client may have at
+// Telegram; without, it takes none.
+func (s *Server) Hang(n int, delay time.Duration, deliver bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.hangs = append(s.hangs, hanging{delay, deliver})
 	}
 }
 
@@ -371,10 +401,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	status, body := s.call(&req)
+	var h *hanging
+	if method != "getMe" && len(s.hangs) > 0 {
+		h = &s.hangs[0]
+		s.hangs = s.hangs[1:]
+	}
+	var status int
+	var body any
+	switch {
+	case method != "getMe" && len(s.failures) > 0:
+		status = s.failures[0]
+		s.failures = s.failures[1:]
+		body = apiError(status, http.StatusText(status))
+	case h != nil && !h.deliver:
+		status, body = http.StatusGatewayTimeout, apiError(504, "not delivered")
+	default:
+		status, body = s.call(&req)
+	}
 	req.Status = status
 	s.requests = append(s.requests, req)
 	s.mu.Unlock()
+	if h != nil {
+		t := time.NewTimer(h.delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	s.answer(w, status, body)
 }
 
@@ -398,9 +453,17 @@ func (s *Server) call(req *Request) (int, any) {
 	case "getMe":
 		return ok(map[string]any{"id": 1, "is_bot": true, "first_name": "cita", "username": "cita_test_bot"})
 	case "sendMessage":
+		buttons, keyboard := markup(p.Get("reply_markup"))
+		for _, row := range buttons {
+			for _, b := range row {
+				if len(b.Data) > 64 { // Telegram's limit, in bytes
+					return http.StatusBadRequest, apiError(400, "Bad Request: BUTTON_DATA_INVALID")
+				}
+			}
+		}
 		m := &Message{ID: s.nextMessage, FromBot: true, Text: p.Get("text"), Kind: "text"}
 		s.nextMessage++
-		m.Buttons, m.Keyboard = markup(p.Get("reply_markup"))
+		m.Buttons, m.Keyboard = buttons, keyboard
 		s.chats[req.ChatID] = append(s.chats[req.ChatID], m)
 		return ok(sentMessage(req.ChatID, m.ID, m.Text))
 	case "sendDocument":
