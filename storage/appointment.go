@@ -41,9 +41,10 @@ func (s *Store) Insert(a scheduling.Appointment, capacity int) error {
 	code, idKey, seat := []byte(a.Code), identityKey(a.Identity), slotKey(a.Office, a.Start.Unix())
 	sched := append(bytes.Clone(seat), code...)
 
-	// An outcome is not an error to bolt: Batch would roll back every
-	// booking grouped with this one and run them again. The checks come
-	// before any write, so returning nil after a failed check writes nothing.
+	// An outcome is not an error to bolt: a group commit (or Batch) would
+	// roll back every booking grouped with this one and run them again. The
+	// checks come before any write, so returning nil after a failed check
+	// writes nothing.
 	var outcome error
 	tx := func(tx *bolt.Tx) error {
 		outcome = nil
