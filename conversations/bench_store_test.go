@@ -2,7 +2,6 @@ package conversations_test
 
 import (
 	"path/filepath"
-	"regexp"
 	"sync/atomic"
 	"testing"
 
@@ -21,7 +20,7 @@ func BenchmarkConfirmStored(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := regexp.MustCompile(`(?m)^desks = \d+`).ReplaceAll(scheduling.DemoProgram, []byte("desks = 100000"))
+	src := scheduling.DemoProgramWithDesks(100000)
 	program, err := scheduling.Load(scheduling.DemoName, src)
 	if err != nil {
 		b.Fatal(err)

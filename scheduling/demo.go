@@ -3,6 +3,7 @@ package scheduling
 import (
 	_ "embed"
 	"fmt"
+	"regexp"
 )
 
 // DemoName is the file name the demo program is reported under.
@@ -22,4 +23,13 @@ func Demo() *Program {
 		panic(fmt.Sprintf("scheduling: embedded demo program: %v", err))
 	}
 	return p
+}
+
+var desksLine = regexp.MustCompile(`(?m)^desks = \d+`)
+
+// DemoProgramWithDesks is the demo program's text with every office given
+// desks seats per slot: load tests and benchmarks use it so that no booking
+// turns into "slot taken" (that path has tests of its own).
+func DemoProgramWithDesks(desks int) []byte {
+	return desksLine.ReplaceAll(DemoProgram, fmt.Appendf(nil, "desks = %d", desks))
 }

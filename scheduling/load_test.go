@@ -324,3 +324,18 @@ z = 0
 		t.Errorf("keyLines (-want +got):\n%s", diff)
 	}
 }
+
+func TestDemoProgramWithDesks(t *testing.T) {
+	p, err := Load(DemoName, DemoProgramWithDesks(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Offices) != len(Demo().Offices) {
+		t.Fatalf("%d offices, want the demo's %d", len(p.Offices), len(Demo().Offices))
+	}
+	for _, o := range p.Offices {
+		if o.Desks != 1000 {
+			t.Errorf("office %s has %d desks, want 1000", o.ID, o.Desks)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -30,7 +29,7 @@ func BenchmarkBookingWebhook(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	src := regexp.MustCompile(`(?m)^desks = \d+`).ReplaceAll(scheduling.DemoProgram, []byte("desks = 100000"))
+	src := scheduling.DemoProgramWithDesks(100000)
 	program, err := scheduling.Load(scheduling.DemoName, src)
 	if err != nil {
 		b.Fatal(err)

@@ -16,11 +16,7 @@ func (m *Main) inspect(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	program, err := m.loadProgram(c)
-	if err != nil {
-		return err
-	}
-	store, err := m.openStore(c, program.Location)
+	_, store, err := m.programStore(c)
 	if err != nil {
 		return err
 	}

@@ -93,6 +93,20 @@ func (m *Main) loadProgram(c Config) (*scheduling.Program, error) {
 	return p, nil
 }
 
+// programStore loads the program and opens the database in its time zone:
+// what the operator commands that read or change appointments need.
+func (m *Main) programStore(c Config) (*scheduling.Program, *storage.Store, error) {
+	program, err := m.loadProgram(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := m.openStore(c, program.Location)
+	if err != nil {
+		return nil, nil, err
+	}
+	return program, store, nil
+}
+
 // openStore opens the database in the data dir, creating the dir if needed.
 func (m *Main) openStore(c Config, loc *time.Location) (*storage.Store, error) {
 	if err := os.MkdirAll(c.Data, 0o700); err != nil {

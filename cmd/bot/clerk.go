@@ -73,11 +73,7 @@ func (m *Main) clerkCmd(ctx context.Context, args []string) error {
 			return usageError("%v", err)
 		}
 	}
-	program, err := m.loadProgram(c)
-	if err != nil {
-		return err
-	}
-	store, err := m.openStore(c, program.Location)
+	_, store, err := m.programStore(c)
 	if err != nil {
 		return err
 	}

@@ -67,11 +67,7 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 // bot serve holds the database these fail with "in use": serve runs both
 // itself every evening.
 func (m *Main) retentionJob(c Config, name string, day scheduling.Date, force bool) error {
-	program, err := m.loadProgram(c)
-	if err != nil {
-		return err
-	}
-	store, err := m.openStore(c, program.Location)
+	program, store, err := m.programStore(c)
 	if err != nil {
 		return err
 	}

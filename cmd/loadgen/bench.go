@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -299,7 +298,7 @@ func (b *botProc) stop() {
 // benchProgram is the demo program with seats enough for every booking a
 // run makes (a full slot would turn bookings into offers of other slots).
 func benchProgram(dir string) (string, error) {
-	p := regexp.MustCompile(`(?m)^desks = \d+`).ReplaceAll(scheduling.DemoProgram, []byte("desks = 100000"))
+	p := scheduling.DemoProgramWithDesks(100000)
 	path := filepath.Join(dir, "program.toml")
 	return path, os.WriteFile(path, p, 0o600)
 }
