@@ -75,15 +75,15 @@ type Slot struct {
 // office has at least one free bookable slot.
 func (s *Service) Days(office string, now time.Time) ([]Date, error) {
 	from, to := s.window(now)
-	free, err := s.free(office, from, to, now.Add(s.program.Lead))
-	if err != nil {
-		return nil, fmt.Errorf("days %s: %w", office, err)
-	}
 	var days []Date
-	for _, sl := range free {
-		if d := DateOf(sl.Start); len(days) == 0 || days[len(days)-1] != d {
+	err := s.eachFree(office, from, to, now.Add(s.program.Lead), func(d Date, _ Slot) bool {
+		if len(days) == 0 || days[len(days)-1] != d {
 			days = append(days, d)
 		}
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("days %s: %w", office, err)
 	}
 	return days, nil
 }
@@ -130,14 +130,14 @@ func (s *Service) walkInEarliest(o Office, now time.Time) time.Time {
 // Earliest returns the first free bookable slot of office (ok false if none in the horizon).
 func (s *Service) Earliest(office string, now time.Time) (slot Slot, ok bool, err error) {
 	from, to := s.window(now)
-	free, err := s.free(office, from, to, now.Add(s.program.Lead))
+	err = s.eachFree(office, from, to, now.Add(s.program.Lead), func(_ Date, sl Slot) bool {
+		slot, ok = sl, true
+		return false
+	})
 	if err != nil {
 		return Slot{}, false, fmt.Errorf("earliest %s: %w", office, err)
 	}
-	if len(free) == 0 {
-		return Slot{}, false, nil
-	}
-	return free[0], true, nil
+	return slot, ok, nil
 }
 
 // Nearest returns up to n free bookable slots of office closest in time to
@@ -375,16 +375,28 @@ func (s *Service) window(now time.Time) (from, to Date) {
 // free returns office's free slots on days from through to that start at
 // or after earliest, in order.
 func (s *Service) free(office string, from, to Date, earliest time.Time) ([]Slot, error) {
+	var out []Slot
+	err := s.eachFree(office, from, to, earliest, func(_ Date, sl Slot) bool {
+		out = append(out, sl)
+		return true
+	})
+	return out, err
+}
+
+// eachFree calls fn with office's free slots on days from through to that
+// start at or after earliest, and their day, in order, until fn returns
+// false. The questions a resident asks first (which days, the earliest
+// slot) look at a whole horizon and need little of it.
+func (s *Service) eachFree(office string, from, to Date, earliest time.Time, fn func(Date, Slot) bool) error {
 	p := s.program
 	o, ok := p.Office(office)
 	if !ok {
-		return nil, ErrUnknownOffice
+		return ErrUnknownOffice
 	}
 	taken, err := s.store.Taken(o.ID, from.In(p.Location, 0, 0), to.AddDays(1).In(p.Location, 0, 0))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var out []Slot
 	for d := from; !to.Before(d); d = d.AddDays(1) {
 		slots := p.Slots(o, d)
 		if len(slots) == 0 {
@@ -392,7 +404,7 @@ func (s *Service) free(office string, from, to Date, earliest time.Time) ([]Slot
 		}
 		closed, err := s.closed(o.ID, d)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if closed {
 			continue
@@ -401,12 +413,12 @@ func (s *Service) free(office string, from, to Date, earliest time.Time) ([]Slot
 			if t.Before(earliest) {
 				continue
 			}
-			if n := o.Desks - taken[t.Unix()]; n > 0 {
-				out = append(out, Slot{Office: o.ID, Start: t, Free: n})
+			if n := o.Desks - taken[t.Unix()]; n > 0 && !fn(d, Slot{Office: o.ID, Start: t, Free: n}) {
+				return nil
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // count records a booking change for each of ids on now's local day and

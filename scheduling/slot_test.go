@@ -258,3 +258,48 @@ func TestWallTime(t *testing.T) {
 		})
 	}
 }
+
+// TestSlotsMatchWallTime checks Slots' one-zone-lookup-per-day path against
+// wallTime for every slot of every day of four years, open all day, in
+// zones with one-hour, half-hour, midnight and no clock changes.
+func TestSlotsMatchWallTime(t *testing.T) {
+	zones := []string{
+		"America/Chicago", "Europe/London", "America/Santiago", "America/Havana",
+		"Australia/Lord_Howe", "Asia/Tehran", "Pacific/Apia", "Asia/Kolkata", "UTC",
+	}
+	all := []Span{{Start: 0, End: 24 * 60}}
+	o := Office{ID: "all", SlotMinutes: 20, Hours: [7][]Span{all, all, all, all, all, all, all}}
+	for _, zone := range zones {
+		t.Run(zone, func(t *testing.T) {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				t.Skipf("no zone data: %v", err)
+			}
+			p := &Program{Location: loc}
+			slow := 0
+			for d := (Date{2025, time.January, 1}); d.Year < 2029; d = d.AddDays(1) {
+				var want []time.Time
+				for m := 0; m+o.SlotMinutes <= 24*60; m += o.SlotMinutes {
+					if w, ok := wallTime(loc, d, m); ok {
+						want = append(want, w)
+					}
+				}
+				got := p.Slots(o, d)
+				if len(got) != len(want) {
+					t.Fatalf("%s: %d slots, want %d", d, len(got), len(want))
+				}
+				for i := range got {
+					if !got[i].Equal(want[i]) || got[i].String() != want[i].String() {
+						t.Fatalf("%s slot %d: %v, want %v", d, i, got[i], want[i])
+					}
+				}
+				if _, steady := steadyDay(loc, d); !steady {
+					slow++
+				}
+			}
+			if slow > 4*8 {
+				t.Errorf("%d days off the fast path in four years", slow)
+			}
+		})
+	}
+}

@@ -73,6 +73,11 @@ type Config struct {
 	// a server or network error, doubling; default DefaultBackoff.
 	SendTimeout time.Duration
 	Backoff     time.Duration
+	// MaxBacklog is how many outbound calls may wait, over all chats,
+	// before the channel stops taking updates: the webhook answers 503, so
+	// that Telegram delivers the update again later, and polling pauses.
+	// Default DefaultMaxBacklog.
+	MaxBacklog int
 	// OnAttempt, if set, is told of every attempt at an outbound call:
 	// provider "telegram", the outcome (one of the Outcome constants,
 	// nothing about the resident) and whether it will be retried. Metrics
@@ -99,7 +104,55 @@ type Channel struct {
 	pollTimeout time.Duration
 	out         *outbox
 	mem         *memory
+	maxBacklog  int
 	tooMany     atomic.Int64 // 429 answers waited out
+	flooded     atomic.Int64 // updates dropped: their chat's replies were too far behind
+}
+
+// Replies can leave only as fast as Telegram's limits allow (DefaultRate),
+// so a surge larger than that must wait somewhere. It waits at Telegram,
+// which keeps undelivered updates for a day, rather than in our memory as
+// replies nobody will read in time.
+const (
+	// DefaultMaxBacklog is ten minutes of replies at DefaultRate, a few
+	// tens of MB at most.
+	DefaultMaxBacklog = 15000
+	// maxChatBacklog bounds the replies waiting for one chat, about 11 s
+	// of them at DefaultChatGap. A chat writing faster than that is not a
+	// person reading the answers; its updates are dropped until it is
+	// answered.
+	maxChatBacklog = 10
+)
+
+// Why an update is not taken now.
+var (
+	errBusy    = errors.New("telegram: too many replies waiting")
+	errFlooded = errors.New("telegram: the chat writes faster than it can be answered")
+)
+
+// admit says whether u may be handled now: errBusy while the replies
+// waiting over all chats reach MaxBacklog (ask Telegram for u again
+// later), errFlooded while its chat's do (drop u).
+func (c *Channel) admit(u tgbotapi.Update) error {
+	var chat int64
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		chat = u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		chat = u.CallbackQuery.Message.Chat.ID
+	}
+	all, one := c.out.backlog(chat)
+	switch {
+	case all >= c.maxBacklog:
+		return errBusy
+	case one >= maxChatBacklog:
+		// Logged at 1, 2, 4, 8... drops: a flood must not flood the log.
+		if n := c.flooded.Add(1); n&(n-1) == 0 {
+			c.log.Warn("telegram: updates dropped: a chat writes faster than it can be answered", "dropped", n)
+		}
+		return errFlooded
+	}
+	return nil
 }
 
 // ErrConfig reports a Config New cannot work with.
@@ -162,6 +215,7 @@ func New(cfg Config) (*Channel, error) {
 		secret:      cfg.WebhookSecret,
 		pollTimeout: cfg.PollTimeout,
 		mem:         newMemory(),
+		maxBacklog:  cmp.Or(cfg.MaxBacklog, DefaultMaxBacklog),
 	}
 	c.out = newOutbox(ctx, cancel, bot, cfg.Rate, cfg.ChatGap)
 	c.out.report = c.sendFailed

@@ -79,6 +79,7 @@ type outbox struct {
 	chats  map[int64]*chatQueue
 	idle   *sync.Cond // signalled when a chat queue drains
 	active int
+	queued int // jobs queued or running, over all chats
 }
 
 type chatQueue struct {
@@ -116,6 +117,7 @@ func (o *outbox) send(jobs ...job) {
 			o.chats[j.chat] = q
 		}
 		q.jobs = append(q.jobs, j)
+		o.queued++
 		if len(q.jobs) == 1 {
 			o.active++
 			go o.drain(j.chat, q)
@@ -134,6 +136,7 @@ func (o *outbox) drain(chat int64, q *chatQueue) {
 
 		o.mu.Lock()
 		q.jobs = q.jobs[1:]
+		o.queued--
 		if len(q.jobs) == 0 {
 			// The pace limiter goes with the queue: a new queue starts
 			// with a full token, which is right once the gap has passed.
@@ -325,11 +328,17 @@ func (o *outbox) close(ctx context.Context) error {
 func (o *outbox) pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := 0
-	for _, q := range o.chats {
-		n += len(q.jobs)
+	return o.queued
+}
+
+// backlog reports the jobs queued or running over all chats and for chat.
+func (o *outbox) backlog(chat int64) (all, one int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if q, ok := o.chats[chat]; ok {
+		one = len(q.jobs)
 	}
-	return n
+	return o.queued, one
 }
 
 // sleep waits d or until ctx is done; it reports whether d passed.

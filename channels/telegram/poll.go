@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -22,6 +23,9 @@ func (c *Channel) Run(ctx context.Context) error {
 	offset := 0
 	failures := 0
 	for ctx.Err() == nil {
+		// Updates wait at Telegram while too many replies wait here.
+		for c.out.pending() >= c.maxBacklog && sleep(ctx, time.Second) {
+		}
 		updates, err := c.poller(ctx).GetUpdates(tgbotapi.UpdateConfig{
 			Offset:         offset,
 			Timeout:        int(c.pollTimeout / time.Second),
@@ -38,10 +42,16 @@ func (c *Channel) Run(ctx context.Context) error {
 		}
 		failures = 0
 		for _, u := range updates {
+			err := c.admit(u)
+			if errors.Is(err, errBusy) {
+				break // fetched again once the replies have caught up
+			}
 			if u.UpdateID >= offset {
 				offset = u.UpdateID + 1
 			}
-			c.handle(u)
+			if err == nil {
+				c.handle(u)
+			}
 		}
 	}
 	if offset > 0 {

@@ -37,7 +37,9 @@ func (c *Channel) RegisterWebhook(ctx context.Context, url string) error {
 // Handler serves POST /webhooks/telegram. It checks the secret header in
 // constant time before reading the body (401 when wrong or missing),
 // handles the update and answers 200; replies go out through the paced
-// sender, not in the response. The body is never logged.
+// sender, not in the response. While too many replies wait (see admit) it
+// answers 503 without handling the update, and Telegram delivers it again.
+// The body is never logged.
 func (c *Channel) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -60,7 +62,14 @@ func (c *Channel) Handler() http.Handler {
 			http.Error(w, "want a JSON update", http.StatusBadRequest)
 			return
 		}
-		c.handle(u)
+		switch err := c.admit(u); {
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, "busy: deliver this update again later", http.StatusServiceUnavailable)
+			return
+		case err == nil:
+			c.handle(u)
+		}
 		w.WriteHeader(http.StatusOK)
 	})
 }

@@ -28,6 +28,10 @@ var (
 		Help:    "Time to answer an HTTP request, by channel and outcome.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"channel", "outcome"})
+	webhookInFlight = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "cita_webhook_in_flight",
+		Help: "HTTP requests being answered now, by channel: what a restart would have to wait for.",
+	}, []string{"channel"})
 	bookingEffects = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "cita_bookings_total",
 		Help: "Changes to appointments made through conversations, by kind (booked, moved, cancelled, forgotten).",
@@ -72,7 +76,7 @@ var channels = []struct{ prefix, name string }{
 // and process collectors (which carry no resident data).
 func newRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
-	r.MustRegister(webhookRequests, webhookSeconds, bookingEffects, providerRequests, providerRetries, providerFailures, jobRuns, jobSeconds,
+	r.MustRegister(webhookRequests, webhookSeconds, webhookInFlight, bookingEffects, providerRequests, providerRetries, providerFailures, jobRuns, jobSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero series exist from the start, so a scrape names every metric.
 	for _, k := range effectKinds {
@@ -107,7 +111,10 @@ func instrument(next http.Handler) http.Handler {
 		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		inFlight := webhookInFlight.WithLabelValues(channel)
+		inFlight.Inc()
 		defer func() {
+			inFlight.Dec()
 			outcome := statusClass(sw.status)
 			webhookRequests.WithLabelValues(channel, outcome).Inc()
 			webhookSeconds.WithLabelValues(channel, outcome).Observe(time.Since(start).Seconds())

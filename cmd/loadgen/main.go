@@ -10,7 +10,7 @@
 // Other commands:
 //
 //	loadgen run --url URL --public-url URL --token TOKEN [--conns N | --rate R] [--duration D]
-//	loadgen trivial --addr ADDR     the baseline: a trivial net/http handler
+//	loadgen trivial --addr ADDR [--db FILE]  the baseline: a trivial net/http handler
 //	loadgen sessions --n N          memory per live conversation session
 package main
 
@@ -20,7 +20,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func logf(format string, args ...any) {
@@ -52,13 +55,33 @@ func main() {
 }
 
 // trivialCmd serves the baseline: read the form, answer a fixed TwiML.
+// With --db it also commits one single-key bbolt Update (fsync'd) before
+// answering: the least any webhook that stores something durably before it
+// replies can cost, which bounds what a booking can reach.
 func trivialCmd(args []string) error {
 	fs := flag.NewFlagSet("trivial", flag.ExitOnError)
 	addr := fs.String("addr", "127.0.0.1:8099", "listen address")
+	dbPath := fs.String("db", "", "bbolt file to write one key to per request")
 	_ = fs.Parse(args)
+	var commit func() error
+	if *dbPath != "" {
+		db, err := bolt.Open(*dbPath, 0o600, &bolt.Options{Timeout: time.Second})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		var n atomic.Int64
+		commit = func() error { return updateOne(db, n.Add(1)) }
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
+		if commit != nil {
+			if err := commit(); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>`)
 	})
