@@ -15,7 +15,7 @@ test: check chromium fuzz
 	$(GO) test -race -count=1 ./...
 
 # A few seconds of each fuzz target (go test -fuzz takes one target per run).
-FUZZ = FuzzWebhook:./channels/sms/ FuzzLoad:./scheduling/ FuzzNormalizePhone:./identity/ FuzzHandle:./conversations/
+FUZZ = FuzzWebhook:./channels/sms/ FuzzTelegramWebhook:./channels/telegram/ FuzzLoad:./scheduling/ FuzzNormalizePhone:./identity/ FuzzHandle:./conversations/
 fuzz:
 	@for t in $(FUZZ); do \
 	  echo "fuzz $${t%%:*}"; \

@@ -91,7 +91,7 @@ type fixture struct {
 
 type option func(*Config)
 
-func newFixture(t *testing.T, opts ...option) *fixture {
+func newFixture(t testing.TB, opts ...option) *fixture {
 	t.Helper()
 	api := telegramtest.NewServer()
 	t.Cleanup(api.Close)

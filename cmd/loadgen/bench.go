@@ -218,7 +218,7 @@ func benchCmd(args []string) error {
 	// at Telegram's pace (~25/s), so most of a run this fast finds the
 	// backlog full and is answered 503 for Telegram to deliver again: the
 	// figure is how fast the endpoint answers, and how much it defers.
-	tw := &tgTarget{url: fast.base + "/webhooks/telegram", fake: tg, hc: t.hc}
+	tw := newTGTarget(fast.base, tgSecret, t.hc)
 	chat := func(i int) int64 { return int64(7_000_000 + i) }
 	tr := closedLoop(*conns, 0, *d, func(_, i int) error { return tw.post(chat(i), langs[i%len(langs)], greetings[i%len(greetings)]) })
 	deferred := tw.deferred.Swap(0)
@@ -646,37 +646,3 @@ func cpuModel() string {
 
 // tgSecret is the webhook secret the bench gives the bot.
 const tgSecret = "bench_webhook_secret_2026"
-
-// langs are Telegram language_code hints matching greetings.
-var langs = []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"}
-
-// tgTarget posts fake Telegram updates to the bot's webhook.
-type tgTarget struct {
-	url      string
-	fake     *telegramtest.Server
-	hc       *http.Client
-	deferred atomic.Int64 // 503 answers: Telegram would deliver the update again
-}
-
-func (t *tgTarget) post(chat int64, lang, text string) error {
-	raw, _ := t.fake.Marshal(t.fake.Text(chat, chat, lang, text))
-	req, err := http.NewRequest(http.MethodPost, t.url, bytes.NewReader(raw))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", tgSecret)
-	resp, err := t.hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	switch {
-	case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
-		t.deferred.Add(1)
-	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("telegram webhook: status %d", resp.StatusCode)
-	}
-	return nil
-}

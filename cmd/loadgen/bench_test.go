@@ -1,9 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
 
 // TestStoreBookings runs make bench's store-only booking measurement
@@ -19,5 +25,44 @@ func TestStoreBookings(t *testing.T) {
 			t.Errorf("%d bookers: %v bookings/s", bookers, rate)
 		}
 		t.Logf("%d bookers: %.0f bookings/s", bookers, rate)
+	}
+}
+
+// TestRunTelegram drives `loadgen run --channel telegram` against a
+// stand-in webhook that checks the secret and decodes every update as the
+// bot does (tgbotapi): greetings from each resident, then menu choices,
+// every update id new.
+func TestRunTelegram(t *testing.T) {
+	var mu sync.Mutex
+	ids := map[int]bool{}
+	chats := map[int64]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/webhooks/telegram" || r.Header.Get("X-Telegram-Bot-Api-Secret-Token") != "s3cret" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		var u tgbotapi.Update
+		if err := json.NewDecoder(r.Body).Decode(&u); err != nil || u.Message == nil || u.Message.Text == "" || !u.Message.Chat.IsPrivate() {
+			http.Error(w, "bad update", http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if ids[u.UpdateID] {
+			http.Error(w, "update id twice", http.StatusConflict)
+			return
+		}
+		ids[u.UpdateID] = true
+		chats[u.Message.Chat.ID]++
+	}))
+	defer srv.Close()
+	err := runCmd([]string{"--channel", "telegram", "--url", srv.URL, "--secret", "s3cret", "--residents", "16", "--conns", "4", "--duration", "200ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(chats) != 16 || len(ids) <= 16 {
+		t.Errorf("%d chats wrote %d updates; want 16 chats, more than one update each on average", len(chats), len(ids))
 	}
 }

@@ -10,6 +10,7 @@
 // Other commands:
 //
 //	loadgen run --url URL --public-url URL --token TOKEN [--conns N | --rate R] [--duration D]
+//	loadgen run --channel telegram --url URL --secret SECRET [--conns N | --rate R] [--duration D]
 //	loadgen trivial --addr ADDR [--db FILE]  the baseline: a trivial net/http handler
 //	loadgen sessions --n N          memory per live conversation session
 package main
@@ -89,29 +90,50 @@ func trivialCmd(args []string) error {
 	return srv.ListenAndServe()
 }
 
-// runCmd loads a running server's SMS webhook with the conversation path.
+// runCmd loads a running server's SMS or Telegram webhook with the
+// conversation path: residents greet (not timed), then go back and forth
+// in the menu.
 func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	base := fs.String("url", "http://127.0.0.1:8080", "server base URL")
-	public := fs.String("public-url", "", "the server's CITA_PUBLIC_URL (signatures cover it)")
-	token := fs.String("token", "", "the Twilio auth token the server checks")
+	channel := fs.String("channel", "sms", "sms (signed Twilio webhooks) or telegram (updates to the webhook)")
+	public := fs.String("public-url", "", "sms: the server's CITA_PUBLIC_URL (signatures cover it)")
+	token := fs.String("token", "", "sms: the Twilio auth token the server checks")
+	secret := fs.String("secret", "", "telegram: the server's TELEGRAM_WEBHOOK_SECRET")
 	conns := fs.Int("conns", 64, "closed loop: connections")
 	rate := fs.Float64("rate", 0, "open loop: requests per second (overrides --conns)")
 	d := fs.Duration("duration", 5*time.Second, "how long")
 	residents := fs.Int("residents", 256, "distinct residents")
 	_ = fs.Parse(args)
-	if *public == "" || *token == "" {
-		return fmt.Errorf("--public-url and --token are required")
+	var say func(i int, text string) error
+	switch *channel {
+	case "sms":
+		if *public == "" || *token == "" {
+			return fmt.Errorf("sms: --public-url and --token are required")
+		}
+		t := newTarget(*base, *public, *token, 512)
+		nums := numbers()
+		*residents = min(*residents, len(nums))
+		say = func(i int, text string) error { return t.expect(nums[i], text, "") }
+	case "telegram":
+		if *secret == "" {
+			return fmt.Errorf("telegram: --secret is required")
+		}
+		t := newTGTarget(*base, *secret, &http.Client{Timeout: 30 * time.Second})
+		defer func() {
+			if n := t.deferred.Load(); n > 0 {
+				logf("%d updates deferred (503: the bot's reply backlog was full)", n)
+			}
+		}()
+		say = func(i int, text string) error { return t.post(int64(7_000_000+i), langs[i%len(langs)], text) }
+	default:
+		return fmt.Errorf("--channel must be sms or telegram, not %q", *channel)
 	}
-	t := newTarget(*base, *public, *token, 512)
-	nums := numbers()
-	if *residents > len(nums) {
-		*residents = len(nums)
+	logf("greeting %d residents", *residents)
+	if r := closedLoop(min(64, *residents), *residents, 0, func(_, i int) error { return say(i, greetings[i%len(greetings)]) }); r.failed > 0 {
+		return fmt.Errorf("greeting: %v", r)
 	}
-	nums = nums[:*residents]
-	logf("greeting %d residents", len(nums))
-	closedLoop(min(64, len(nums)), len(nums), 0, func(_, i int) error { return t.expect(nums[i], greetings[i%len(greetings)], "") })
-	do := func(_, i int) error { return t.expect(nums[i%len(nums)], "2", "") }
+	do := func(_, i int) error { return say(i%*residents, "2") }
 	var r result
 	if *rate > 0 {
 		r = openLoop(*rate, *d, 1024, do)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -98,6 +100,62 @@ func (t *target) book(from string) error {
 	}
 	if !codeRE.MatchString(reply) {
 		return fmt.Errorf("not booked: %.60q", reply)
+	}
+	return nil
+}
+
+// langs are Telegram language_code hints matching greetings.
+var langs = []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"}
+
+// tgTarget posts text updates, as Telegram would, to a bot's webhook.
+type tgTarget struct {
+	url, secret string
+	hc          *http.Client
+	next        atomic.Int64 // update and message ids
+	deferred    atomic.Int64 // 503 answers: Telegram would deliver the update again
+}
+
+func newTGTarget(base, secret string, hc *http.Client) *tgTarget {
+	t := &tgTarget{url: base + "/webhooks/telegram", secret: secret, hc: hc}
+	// The bot drops update ids it has seen in the last 48 hours: a second
+	// run against the same server must not reuse them.
+	t.next.Store(time.Now().Unix() * 1000)
+	return t
+}
+
+// post sends text from the private chat of user chat (same id), whose
+// Telegram language is lang. A 503 with Retry-After is the bot deferring
+// the update to Telegram: counted, not a failure.
+func (t *tgTarget) post(chat int64, lang, text string) error {
+	id := t.next.Add(1)
+	from := map[string]any{"id": chat, "is_bot": false, "first_name": "Resident", "language_code": lang}
+	raw, err := json.Marshal(map[string]any{
+		"update_id": id,
+		"message": map[string]any{
+			"message_id": id, "from": from, "date": time.Now().Unix(), "text": text,
+			"chat": map[string]any{"id": chat, "type": "private", "first_name": "Resident"},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPost, t.url, bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", t.secret)
+	resp, err := t.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	switch {
+	case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
+		t.deferred.Add(1)
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("telegram webhook: status %d", resp.StatusCode)
 	}
 	return nil
 }
