@@ -117,11 +117,13 @@ const (
 	// DefaultMaxBacklog is ten minutes of replies at DefaultRate, a few
 	// tens of MB at most.
 	DefaultMaxBacklog = 15000
-	// maxChatBacklog bounds the replies waiting for one chat, about 11 s
-	// of them at DefaultChatGap. A chat writing faster than that is not a
-	// person reading the answers; its updates are dropped until it is
-	// answered.
-	maxChatBacklog = 10
+	// maxChatBacklog bounds the calls waiting for one chat, about a minute
+	// of them at DefaultChatGap. A message or a button press makes one or
+	// two (the reply, and taking the buttons off the previous one), so a
+	// person tapping fast stays far below it; a chat that reaches it is a
+	// script, which would otherwise fill the whole backlog by itself. Its
+	// updates are dropped until it is answered.
+	maxChatBacklog = 60
 )
 
 // Why an update is not taken now.
