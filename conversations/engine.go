@@ -68,6 +68,7 @@ type Engine struct {
 	words sync.Map        // lang+"\x00"+id -> [][]string: folded keyword phrases
 	avail func() []string // available, worked out once (callers must not modify it)
 	menus sync.Map        // lang -> []Choice: the main menu, shared; see mainChoices
+	docs  sync.Map        // docsKey -> string: see documentLines
 }
 
 // New returns an engine booking through b and speaking through m.

@@ -39,7 +39,7 @@ type Messages interface {
 type Config struct {
 	Engine    Conversation
 	IDs       Identifier
-	Normalize func(number, region string) (string, error) // identity.NormalizePhone
+	Normalize func(number, region string) (string, error) // identity.NormalizeSender
 	Texts     Messages
 	Program   *scheduling.Program
 	Provider  Provider

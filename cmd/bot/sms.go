@@ -83,7 +83,7 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, err
 	ch, err := sms.New(sms.Config{
 		Engine:    a.engine,
 		IDs:       a.hasher,
-		Normalize: identity.NormalizePhone,
+		Normalize: identity.NormalizeSender, // From is as the carrier delivered it
 		Texts:     a.catalog,
 		Program:   a.program,
 		Provider:  p,
