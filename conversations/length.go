@@ -51,27 +51,24 @@ func Segments(text string) int {
 // (á, ’, emoji), which cuts a segment to 70 characters, 67 when split. A
 // character never straddles two segments. An empty text takes none.
 func Encode(s string) (n int, encoding string) {
-	var units []int // width of each character in the encoding's units
+	// Two passes and no buffer: replies are measured at up to four
+	// compactness levels each, on every webhook.
 	encoding = GSM7
 	for _, r := range s {
-		w, ok := gsmWidth[r]
-		if !ok {
+		if _, ok := gsmWidth[r]; !ok {
 			encoding = UCS2
 			break
 		}
-		units = append(units, w)
 	}
+	width := func(r rune) int { return gsmWidth[r] }
 	single, part := gsmSingle, gsmPart
 	if encoding == UCS2 {
-		units = units[:0]
-		for _, r := range s {
-			units = append(units, len(utf16.Encode([]rune{r})))
-		}
+		width = func(r rune) int { return max(1, utf16.RuneLen(r)) } // U+FFFD for anything invalid
 		single, part = ucs2Single, ucs2Part
 	}
 	total := 0
-	for _, w := range units {
-		total += w
+	for _, r := range s {
+		total += width(r)
 	}
 	switch {
 	case total == 0:
@@ -80,7 +77,8 @@ func Encode(s string) (n int, encoding string) {
 		return 1, encoding
 	}
 	n, used := 1, 0
-	for _, w := range units {
+	for _, r := range s {
+		w := width(r)
 		if used+w > part {
 			n++
 			used = 0

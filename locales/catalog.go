@@ -50,6 +50,8 @@ type Catalog struct {
 	// allocations a call even then, and the engine asks for a dozen of
 	// these per message.
 	static map[string]map[string]string // lang -> id -> text
+	// clocks holds filled date and time formats (see clock).
+	clocks clockCache
 }
 
 // Load parses the embedded message files.

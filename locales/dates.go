@@ -2,6 +2,7 @@ package locales
 
 import (
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -30,12 +31,57 @@ func (c *Catalog) Time(lang string, t time.Time) string {
 
 // clock fills a date or time format. The formats are checked by Check and
 // the tests, so the ISO fallback only shows if a broken file was shipped.
+//
+// Filling one goes through go-i18n's template and five more lookups for
+// the names of the day and month (~20 µs, a tenth of a booking's CPU), and
+// replies name the same few days and times over and over; so the result is
+// kept, under everything clockData reads from t.
 func (c *Catalog) clock(lang, id string, t time.Time, fallback string) string {
+	y, m, d := t.Date()
+	h, mi, _ := t.Clock()
+	k := clockKey{lang, id, y, m, d, h, mi}
+	if s, ok := c.clocks.load(k); ok {
+		return s
+	}
 	s, err := c.Text(lang, id, c.clockData(lang, t))
 	if err != nil {
 		return t.Format(fallback)
 	}
+	c.clocks.store(k, s)
 	return s
+}
+
+type clockKey struct {
+	lang, id          string
+	year              int
+	month             time.Month
+	day, hour, minute int
+}
+
+// maxClocks bounds the cache: a few MB at most. When it is full it starts
+// again empty, which keeps the days being asked about now.
+const maxClocks = 20000
+
+// clockCache is a bounded map of filled formats, safe for concurrent use.
+type clockCache struct {
+	mu sync.RWMutex
+	m  map[clockKey]string
+}
+
+func (c *clockCache) load(k clockKey) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s, ok := c.m[k]
+	return s, ok
+}
+
+func (c *clockCache) store(k clockKey, s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxClocks {
+		c.m = make(map[clockKey]string)
+	}
+	c.m[k] = s
 }
 
 // clockData is what date and time formats may use.
