@@ -196,6 +196,10 @@ func FuzzNormalizePhone(f *testing.F) {
 			if err != nil || again != got {
 				t.Fatalf("NormalizePhone(%q) = %q, but that re-normalizes to %q, %v", s, got, again, err)
 			}
+			// The carrier shortcut must name the same resident.
+			if sender, err := NormalizeSender(got, region); err != nil || sender != got {
+				t.Fatalf("NormalizeSender(%q) = %q, %v; NormalizePhone gives %q", got, sender, err, got)
+			}
 		}
 	})
 }
