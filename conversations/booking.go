@@ -196,18 +196,28 @@ func (e *Engine) commit(s *session, in Inbound, now time.Time) Reply {
 	// then also what to bring on one line (long office names in a language
 	// that needs UCS-2), and at last without what to bring, which "2" in
 	// the main menu still tells.
+	headText := e.text(s, head, map[string]any{"Code": a.Code})
+	bring := e.text(s, "book.bring", nil)
+	var reminder string
+	if in.Reminders {
+		booked := a
+		s.booked = &booked
+		reminder = "\n" + e.text(s, "book.reminder", nil)
+	}
+	desc := e.describe(s, a, false)
 	for level := range 4 {
-		text := e.text(s, head, map[string]any{"Code": a.Code}) + "\n" + e.describe(s, a, level > 0)
+		if level == 1 {
+			desc = e.describe(s, a, true) // the short date from here on
+		}
+		text := headText + "\n" + desc
 		switch level {
 		case 0, 1:
-			text += "\n" + e.text(s, "book.bring", nil) + "\n" + e.documentLines(s, false)
+			text += "\n" + bring + "\n" + e.documentLines(s, false)
 		case 2:
-			text += "\n" + e.text(s, "book.bring", nil) + " " + e.documentNames(s)
+			text += "\n" + bring + " " + e.documentNames(s)
 		}
 		if in.Reminders {
-			booked := a
-			s.booked = &booked
-			r = e.confirm(s, stReminder, text+"\n"+e.text(s, "book.reminder", nil), "choice.yes", "choice.no")
+			r = e.confirm(s, stReminder, text+reminder, "choice.yes", "choice.no")
 		} else {
 			r = e.onlyMenu(s, text)
 		}

@@ -45,11 +45,8 @@ func (e *Engine) documentLines(s *session, examples bool) string {
 	}
 	complete := true
 	text := func(id string, data map[string]any) string {
-		t, err := e.msgs.Text(s.lang, id, data)
-		if err != nil {
-			complete = false
-			return e.text(s, id, data) // reports, falls back
-		}
+		t, exact := e.textExact(s, id, data)
+		complete = complete && exact
 		return t
 	}
 	var lines []string

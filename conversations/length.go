@@ -66,24 +66,22 @@ func Encode(s string) (n int, encoding string) {
 		width = func(r rune) int { return max(1, utf16.RuneLen(r)) } // U+FFFD for anything invalid
 		single, part = ucs2Single, ucs2Part
 	}
-	total := 0
+	total, used := 0, 0
+	n = 1 // if it must be split
 	for _, r := range s {
-		total += width(r)
+		w := width(r)
+		total += w
+		if used+w > part {
+			n++
+			used = 0
+		}
+		used += w
 	}
 	switch {
 	case total == 0:
 		return 0, encoding
 	case total <= single:
 		return 1, encoding
-	}
-	n, used := 1, 0
-	for _, r := range s {
-		w := width(r)
-		if used+w > part {
-			n++
-			used = 0
-		}
-		used += w
 	}
 	return n, encoding
 }

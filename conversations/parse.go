@@ -8,7 +8,6 @@ import (
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
-
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -34,7 +33,7 @@ func (e *Engine) resolve(s *session, in Inbound) (string, bool) {
 	for _, k := range []struct{ id, words string }{
 		{idYes, "words.yes"}, {idNo, "words.no"}, {idMore, "words.more"},
 	} {
-		if hasChoice(s.choices, k.id) && e.keyword(s.lang, k.words, in.Text) {
+		if hasChoice(s.choices, k.id) && e.keyword(s.lang, k.words, words) {
 			return k.id, true
 		}
 	}
@@ -155,28 +154,21 @@ func stripAccents(text string) string {
 		}
 		return t
 	}
-	d := norm.NFKD.String(text)
-	if !strings.ContainsFunc(d, isMark) {
-		return norm.NFC.String(d)
-	}
-	var b strings.Builder
-	b.Grow(len(d))
-	for i := 0; i < len(d); {
-		r, n := utf8.DecodeRuneInString(d[i:])
-		if !isMark(r) {
-			b.WriteString(d[i : i+n]) // invalid UTF-8 passes as is, as in runes.Remove
-		}
-		i += n
-	}
-	return norm.NFC.String(b.String())
+	// Valid UTF-8 from here on; strings.Map copies nothing when no mark
+	// is removed.
+	return norm.NFC.String(strings.Map(dropMark, norm.NFKD.String(text)))
 }
 
-func isMark(r rune) bool { return unicode.Is(unicode.Mn, r) }
+func dropMark(r rune) rune {
+	if unicode.Is(unicode.Mn, r) {
+		return -1
+	}
+	return r
+}
 
-// keyword reports whether text is one of the "|"-separated phrases of
-// message id (words.yes...) in lang.
-func (e *Engine) keyword(lang, id, text string) bool {
-	words := fold(text)
+// keyword reports whether words (a text folded by fold) are one of the
+// "|"-separated phrases of message id (words.yes...) in lang.
+func (e *Engine) keyword(lang, id string, words []string) bool {
 	if len(words) == 0 {
 		return false
 	}
@@ -217,12 +209,12 @@ func (e *Engine) phrases(lang, id string) ([][]string, bool) {
 // words for menu and language in English (or whatever the default is) work
 // in every language, and Telegram's /start arrives as "start" whatever the
 // resident's language.
-func (e *Engine) anyKeyword(lang, id, text string) bool {
-	if e.keyword(lang, id, text) {
+func (e *Engine) anyKeyword(lang, id string, words []string) bool {
+	if e.keyword(lang, id, words) {
 		return true
 	}
 	def := e.available()[0]
-	return def != lang && e.keyword(def, id, text)
+	return def != lang && e.keyword(def, id, words)
 }
 
 // sameWords reports whether two word lists are equal, allowing a one-letter

@@ -96,11 +96,12 @@ func (e *Engine) converse(s *session, fresh bool, in Inbound, now time.Time) Rep
 	}
 	// Typed words that mean the same everywhere.
 	if in.Choice == "" {
+		words := fold(in.Text)
 		switch {
-		case e.anyKeyword(s.lang, "words.menu", in.Text), e.keyword(s.lang, "words.help", in.Text),
-			e.keyword(s.lang, "words.greeting", in.Text):
+		case e.anyKeyword(s.lang, "words.menu", words), e.keyword(s.lang, "words.help", words),
+			e.keyword(s.lang, "words.greeting", words):
 			return e.mainMenu(s, e.text(s, "menu.prompt", nil))
-		case e.anyKeyword(s.lang, "words.language", in.Text):
+		case e.anyKeyword(s.lang, "words.language", words):
 			return e.languages(s)
 		}
 	}
@@ -246,11 +247,8 @@ func (e *Engine) mainChoices(s *session) []Choice {
 	cs := make([]Choice, 0, len(mainIDs))
 	complete := true
 	for _, id := range mainIDs {
-		label, err := e.msgs.Text(s.lang, mainLabels[id], nil)
-		if err != nil {
-			complete = false
-			label = e.text(s, mainLabels[id], nil) // reports, falls back
-		}
+		label, exact := e.textExact(s, mainLabels[id], nil)
+		complete = complete && exact
 		cs = append(cs, Choice{ID: id, Label: label})
 	}
 	if complete {
@@ -303,6 +301,15 @@ func (e *Engine) retry(s *session) Reply {
 // text returns message id in the session's language. A missing message is a
 // bug the locale tests catch; should one ship, the resident gets the
 // program's first language rather than nothing.
+// textExact is text, and whether s's language had the message itself: only
+// then may the result be kept for everyone speaking it.
+func (e *Engine) textExact(s *session, id string, data map[string]any) (string, bool) {
+	if t, err := e.msgs.Text(s.lang, id, data); err == nil {
+		return t, true
+	}
+	return e.text(s, id, data), false // reports, falls back
+}
+
 func (e *Engine) text(s *session, id string, data map[string]any) string {
 	return e.textIn(s.lang, id, data)
 }

@@ -61,22 +61,18 @@ func NormalizePhone(s, region string) (string, error) {
 }
 
 // nanpValid reports whether clean is a valid North American number already
-// in E.164 form ("+1" and ten digits, the first 2-9), which is how Twilio
-// writes every US and Canadian sender. Parse costs ~25 µs a call, mostly a
-// regular expression looking for an extension ("ext 5") that digits alone
-// cannot hold, and was the largest cost of the SMS webhook; for this form
+// in E.164 form (see nanpForm), the form people type after "+1". For it
 // Parse would return exactly this number (country code 1; no national
 // prefix to strip, as the number does not start with 1; no leading zero),
-// so the validity check runs on it directly. Anything else, or an invalid
-// number, takes the full path. TestNANPFastPath compares the two.
+// and Parse costs ~25 µs, mostly a regular expression looking for an
+// extension ("ext 5") that digits alone cannot hold; so the validity check
+// runs on it directly. Anything else, or an invalid number, takes the full
+// path. TestNANPFastPath compares the two.
 func nanpValid(clean string) bool {
-	if len(clean) != 12 || clean[0] != '+' || clean[1] != '1' || clean[2] < '2' || clean[2] > '9' {
+	if !nanpForm(clean) {
 		return false
 	}
-	nn, err := strconv.ParseUint(clean[2:], 10, 64)
-	if err != nil {
-		return false
-	}
+	nn, _ := strconv.ParseUint(clean[2:], 10, 64) // ten digits: cannot fail
 	cc := int32(1)
 	return phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn})
 }

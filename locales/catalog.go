@@ -232,10 +232,16 @@ func (c *Catalog) Check(ids []string) error {
 			}
 			if strings.HasPrefix(id, formatPrefix) {
 				// Formats pick what they need (12 or 24 hour clock...)
-				// from the fixed set the Date and Time methods pass.
+				// from the fixed set the Date and Time methods pass: a
+				// date's fields for dates, a time's for the time (clock
+				// keeps filled formats under just those).
+				allowed := dateVariables
+				if id == timeFormat {
+					allowed = timeVariables
+				}
 				for _, v := range mv {
-					if !slices.Contains(clockVariables, v) {
-						errs = append(errs, fmt.Errorf("%s: message %s uses %s; formats may use %v", lang, id, v, clockVariables))
+					if !slices.Contains(allowed, v) {
+						errs = append(errs, fmt.Errorf("%s: message %s uses %s; formats may use %v", lang, id, v, allowed))
 					}
 				}
 				continue

@@ -6,45 +6,61 @@ import (
 	"time"
 )
 
-// formatPrefix starts the ids of date and time formats.
-const formatPrefix = "format."
+// formatPrefix starts the ids of date and time formats; timeFormat is the
+// one time format.
+const (
+	formatPrefix = "format."
+	timeFormat   = "format.time"
+)
 
-// clockVariables are the variables date and time formats may use.
-var clockVariables = []string{"AMPM", "Day", "Hour", "Hour12", "Hour2", "Minute", "Month", "MonthShort", "Weekday", "WeekdayShort", "Year"}
+// The variables date formats and the time format may use (clockData).
+var (
+	dateVariables = []string{"Day", "Month", "MonthShort", "Weekday", "WeekdayShort", "Year"}
+	timeVariables = []string{"AMPM", "Hour", "Hour12", "Hour2", "Minute"}
+)
 
 // Date formats t's date in lang with the message format.date ("Tuesday,
 // December 1"; "martes 1 de diciembre"), in t's own location.
 func (c *Catalog) Date(lang string, t time.Time) string {
-	return c.clock(lang, "format.date", t, time.DateOnly)
+	return c.clock(lang, "format.date", t, false)
 }
 
 // ShortDate formats t's date compactly with format.date.short ("Tue Dec 1";
 // "mar 1 dic"), for lists of days.
 func (c *Catalog) ShortDate(lang string, t time.Time) string {
-	return c.clock(lang, "format.date.short", t, time.DateOnly)
+	return c.clock(lang, "format.date.short", t, false)
 }
 
 // Time formats t's time of day with format.time ("9:30 AM"; "9:30").
 func (c *Catalog) Time(lang string, t time.Time) string {
-	return c.clock(lang, "format.time", t, "15:04")
+	return c.clock(lang, timeFormat, t, true)
 }
 
-// clock fills a date or time format. The formats are checked by Check and
-// the tests, so the ISO fallback only shows if a broken file was shipped.
+// clock fills a date format, or with timeOfDay the time format. The formats
+// are checked by Check and the tests, so the ISO fallback only shows if a
+// broken file was shipped.
 //
 // Filling one goes through go-i18n's template and five more lookups for
 // the names of the day and month (~20 µs, a tenth of a booking's CPU), and
 // replies name the same few days and times over and over; so the result is
-// kept, under everything clockData reads from t.
-func (c *Catalog) clock(lang, id string, t time.Time, fallback string) string {
-	y, m, d := t.Date()
-	h, mi, _ := t.Clock()
-	k := clockKey{lang, id, y, m, d, h, mi}
+// kept, under the fields of t the format may read (Check holds date formats
+// to the date's fields and the time format to the time's).
+func (c *Catalog) clock(lang, id string, t time.Time, timeOfDay bool) string {
+	k := clockKey{lang: lang, id: id}
+	if timeOfDay {
+		k.hour, k.minute, _ = t.Clock()
+	} else {
+		k.year, k.month, k.day = t.Date()
+	}
 	if s, ok := c.clocks.load(k); ok {
 		return s
 	}
 	s, err := c.Text(lang, id, c.clockData(lang, t))
 	if err != nil {
+		fallback := time.DateOnly
+		if timeOfDay {
+			fallback = "15:04"
+		}
 		return t.Format(fallback)
 	}
 	c.clocks.store(k, s)

@@ -17,6 +17,16 @@ func (c closedDays) Closed(office string, d Date) (bool, error) {
 	return slices.Contains(c.days[office], d), c.err
 }
 
+func (c closedDays) ClosedDays(office string, from, to Date) ([]Date, error) {
+	var in []Date
+	for _, d := range c.days[office] {
+		if !d.Before(from) && d.Before(to) {
+			in = append(in, d)
+		}
+	}
+	return in, c.err
+}
+
 // TestRunTimeClosures checks that a day a manager closed (through
 // Closures) is closed to every way of finding or taking a slot, for that
 // office only.

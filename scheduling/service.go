@@ -54,6 +54,9 @@ func (s *Service) SetRand(r io.Reader) {
 // day), on top of the program file's closures. storage.Store implements it.
 type Closures interface {
 	Closed(office string, d Date) (bool, error)
+	// ClosedDays returns the closed days in [from, to), in order: one
+	// lookup for a whole horizon instead of one a day.
+	ClosedDays(office string, from, to Date) ([]Date, error)
 }
 
 // SetClosures makes the service treat the days c reports closed like the
@@ -90,41 +93,39 @@ func (s *Service) Days(office string, now time.Time) ([]Date, error) {
 
 // FreeSlots returns office's free bookable slots on day, in order.
 func (s *Service) FreeSlots(office string, day Date, now time.Time) ([]Slot, error) {
-	if from, to := s.window(now); day.Before(from) || to.Before(day) {
-		if _, ok := s.program.Office(office); !ok {
-			return nil, fmt.Errorf("free slots %s %s: %w", office, day, ErrUnknownOffice)
-		}
-		return nil, nil
-	}
-	free, err := s.free(office, day, day, now.Add(s.program.Lead))
-	if err != nil {
-		return nil, fmt.Errorf("free slots %s %s: %w", office, day, err)
-	}
-	return free, nil
+	return s.slotsOn("free slots", office, day, now, false)
 }
 
 // WalkInSlots is FreeSlots for a resident standing at the desk: without the
 // lead time, so it includes the slot running at now (not one that has
 // ended). Everything else (horizon, closures, capacity) still applies.
 func (s *Service) WalkInSlots(office string, day Date, now time.Time) ([]Slot, error) {
+	return s.slotsOn("walk-in slots", office, day, now, true)
+}
+
+// slotsOn is FreeSlots, or WalkInSlots when walkIn; what names it in errors.
+func (s *Service) slotsOn(what, office string, day Date, now time.Time, walkIn bool) ([]Slot, error) {
+	o, ok := s.program.Office(office)
+	if !ok {
+		return nil, fmt.Errorf("%s %s %s: %w", what, office, day, ErrUnknownOffice)
+	}
 	if from, to := s.window(now); day.Before(from) || to.Before(day) {
-		if _, ok := s.program.Office(office); !ok {
-			return nil, fmt.Errorf("walk-in slots %s %s: %w", office, day, ErrUnknownOffice)
-		}
 		return nil, nil
 	}
-	o, _ := s.program.Office(office)
-	free, err := s.free(office, day, day, s.walkInEarliest(o, now))
+	free, err := s.free(office, day, day, s.earliest(o, now, walkIn))
 	if err != nil {
-		return nil, fmt.Errorf("walk-in slots %s %s: %w", office, day, err)
+		return nil, fmt.Errorf("%s %s %s: %w", what, office, day, err)
 	}
 	return free, nil
 }
 
-// walkInEarliest is the first slot start a walk-in can take at now: that
-// of the slot running now.
-func (s *Service) walkInEarliest(o Office, now time.Time) time.Time {
-	return now.Add(-time.Duration(o.SlotMinutes)*time.Minute + time.Nanosecond)
+// earliest is the first slot start one can book at now: the lead time
+// ahead, or for a walk-in that of the slot running now.
+func (s *Service) earliest(o Office, now time.Time, walkIn bool) time.Time {
+	if walkIn {
+		return now.Add(-time.Duration(o.SlotMinutes)*time.Minute + time.Nanosecond)
+	}
+	return now.Add(s.program.Lead)
 }
 
 // Earliest returns the first free bookable slot of office (ok false if none in the horizon).
@@ -339,9 +340,9 @@ func (s *Service) bookable(office string, start, now time.Time, walkIn bool) (Of
 	switch {
 	case d.Before(from) || to.Before(d):
 		return Office{}, fmt.Errorf("%w: not within %d days", ErrNotBookable, p.HorizonDays)
-	case walkIn && start.Before(s.walkInEarliest(o, now)):
+	case walkIn && start.Before(s.earliest(o, now, true)):
 		return Office{}, fmt.Errorf("%w: slot has ended", ErrNotBookable)
-	case !walkIn && start.Before(now.Add(p.Lead)):
+	case !walkIn && start.Before(s.earliest(o, now, false)):
 		return Office{}, fmt.Errorf("%w: less than %v ahead", ErrNotBookable, p.Lead)
 	case p.Closed(o.ID, d):
 		return Office{}, fmt.Errorf("%w: closed on %s", ErrNotBookable, d)
@@ -397,16 +398,20 @@ func (s *Service) eachFree(office string, from, to Date, earliest time.Time, fn 
 	if err != nil {
 		return err
 	}
+	var closed []Date // run-time closures, read at the first day with slots
+	fetched := false
 	for d := from; !to.Before(d); d = d.AddDays(1) {
 		slots := p.Slots(o, d)
 		if len(slots) == 0 {
 			continue
 		}
-		closed, err := s.closed(o.ID, d)
-		if err != nil {
-			return err
+		if !fetched && s.closures != nil {
+			if closed, err = s.closures.ClosedDays(o.ID, from, to.AddDays(1)); err != nil {
+				return err
+			}
+			fetched = true
 		}
-		if closed {
+		if slices.Contains(closed, d) {
 			continue
 		}
 		for _, t := range slots {

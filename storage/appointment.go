@@ -84,15 +84,19 @@ func (s *Store) Insert(a scheduling.Appointment, capacity int) error {
 		}
 		return outcome
 	}
-	switch n := s.inflight.Add(1); {
-	case s.commit == commitGroup:
+	switch s.commit {
+	case commitGroup:
 		err = s.grouped(tx, solo)
-	case s.commit == commitBatch || s.commit == commitAdaptive && n > 1:
-		err = s.batchUpdate(tx)
-	default:
+	case commitUpdate:
 		err = s.update(solo)
+	default: // commitBatch, commitAdaptive: kept to compare in benchmarks
+		if n := s.inflight.Add(1); s.commit == commitBatch || n > 1 {
+			err = s.batchUpdate(tx)
+		} else {
+			err = s.update(solo)
+		}
+		s.inflight.Add(-1)
 	}
-	s.inflight.Add(-1)
 	if err == nil {
 		err = outcome
 	}
@@ -331,16 +335,14 @@ func (s *Store) Between(office string, from, to time.Time) ([]scheduling.Appoint
 			list = append(list, a)
 			return err
 		}
-		if office != "" {
-			return scanSlots(c, office, from, to, add)
-		}
-		// Skip from office to office: one seek per office, not a scan of
-		// every office's whole schedule.
-		for k, _ := c.First(); k != nil; k, _ = c.Seek(append([]byte(office), 1)) {
+		offices := []string{office}
+		if office == "" {
 			var err error
-			if office, _, _, err = splitSlotKey(k); err != nil {
-				return fmt.Errorf("%v: %w", err, ErrCorrupt)
+			if offices, err = scheduleOffices(tx.Bucket(bucketSchedule)); err != nil {
+				return err
 			}
+		}
+		for _, office = range offices { // add's error names it
 			if err := scanSlots(c, office, from, to, add); err != nil {
 				return err
 			}

@@ -107,6 +107,25 @@ func splitSlotKey(k []byte) (office string, start int64, rest []byte, err error)
 // officePrefix is the part of slot keys shared by all slots of office.
 func officePrefix(office string) []byte { return append([]byte(office), 0) }
 
+// dayKey is office + 0x00 + day (uint16 BE days since 1970-01-01): the key
+// of closures and counters.
+func dayKey(office string, day scheduling.Date) ([]byte, error) {
+	n, err := encodeDay(day)
+	if err != nil {
+		return nil, err
+	}
+	return binary.BigEndian.AppendUint16(officePrefix(office), n), nil
+}
+
+// splitDayKey undoes dayKey.
+func splitDayKey(k []byte) (office string, day scheduling.Date, ok bool) {
+	i := bytes.IndexByte(k, 0)
+	if i < 1 || len(k) != i+3 {
+		return "", scheduling.Date{}, false
+	}
+	return string(k[:i]), decodeDay(binary.BigEndian.Uint16(k[i+1:])), true
+}
+
 // identityKey is epoch (4 bytes BE) + hash.
 func identityKey(id scheduling.Identity) []byte {
 	k := binary.BigEndian.AppendUint32(make([]byte, 0, 4+32), id.Epoch)

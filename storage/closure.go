@@ -13,12 +13,7 @@ func closureKey(office string, day scheduling.Date) ([]byte, error) {
 	if err := checkText("office id", office, maxOffice); err != nil {
 		return nil, err
 	}
-	n, err := encodeDay(day)
-	if err != nil {
-		return nil, err
-	}
-	k := append(officePrefix(office), byte(n>>8), byte(n))
-	return k, nil
+	return dayKey(office, day)
 }
 
 // CloseOffice records that office is closed on day. Closing a closed day
@@ -80,10 +75,11 @@ func (s *Store) ClosedDays(office string, from, to scheduling.Date) ([]schedulin
 	err = s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketClosures).Cursor()
 		for k, _ := c.Seek(lo); k != nil && bytes.Compare(k, hi) < 0; k, _ = c.Next() {
-			if len(k) != len(lo) {
+			_, day, ok := splitDayKey(k)
+			if !ok || len(k) != len(lo) {
 				return fmt.Errorf("malformed closure key %x: %w", k, ErrCorrupt)
 			}
-			days = append(days, decodeDay(uint16(k[len(k)-2])<<8|uint16(k[len(k)-1])))
+			days = append(days, day)
 		}
 		return nil
 	})

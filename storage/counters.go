@@ -25,6 +25,31 @@ type DayCount struct {
 	ByLang                               map[string]int // language -> appointments
 }
 
+// count adds appointment a to d.
+func (d *DayCount) count(a scheduling.Appointment) {
+	d.Booked++
+	d.ByLang[a.Lang]++
+	switch a.Status {
+	case scheduling.StatusCheckedIn:
+		d.CheckedIn++
+	case scheduling.StatusNoShow:
+		d.NoShow++
+	case scheduling.StatusCancelled:
+		d.Cancelled++
+	}
+}
+
+// add adds e's counts to d.
+func (d *DayCount) add(e DayCount) {
+	d.Booked += e.Booked
+	d.CheckedIn += e.CheckedIn
+	d.NoShow += e.NoShow
+	d.Cancelled += e.Cancelled
+	for l, n := range e.ByLang {
+		d.ByLang[l] += n
+	}
+}
+
 // CloseReport says what CloseDay did.
 type CloseReport struct {
 	Day     scheduling.Date
@@ -40,14 +65,6 @@ type CloseReport struct {
 //	17     number of languages, then per language: length, language,
 //	       uint32 BE count, in language order
 const counterV1 = 1
-
-func counterKey(office string, day scheduling.Date) ([]byte, error) {
-	n, err := encodeDay(day)
-	if err != nil {
-		return nil, err
-	}
-	return binary.BigEndian.AppendUint16(officePrefix(office), n), nil
-}
 
 func encodeCounter(c DayCount) []byte {
 	b := []byte{counterV1}
@@ -67,12 +84,11 @@ func encodeCounter(c DayCount) []byte {
 func decodeCounter(k, v []byte) (DayCount, error) {
 	var c DayCount
 	bad := fmt.Errorf("counter %x: malformed: %w", k, ErrCorrupt)
-	i := bytes.IndexByte(k, 0)
-	if i < 1 || len(k) != i+3 || len(v) < 18 || v[0] != counterV1 {
+	office, day, ok := splitDayKey(k)
+	if !ok || len(v) < 18 || v[0] != counterV1 {
 		return c, bad
 	}
-	c.Office = string(k[:i])
-	c.Day = decodeDay(binary.BigEndian.Uint16(k[i+1:]))
+	c.Office, c.Day = office, day
 	c.Booked = int(binary.BigEndian.Uint32(v[1:]))
 	c.CheckedIn = int(binary.BigEndian.Uint32(v[5:]))
 	c.NoShow = int(binary.BigEndian.Uint32(v[9:]))
@@ -112,7 +128,6 @@ func (s *Store) CloseDay(day scheduling.Date) (CloseReport, error) {
 	}
 	from, to := day.In(s.loc, 0, 0), day.AddDays(1).In(s.loc, 0, 0)
 	err := s.update(func(tx *bolt.Tx) error {
-		rep = CloseReport{Day: day}
 		appts, ids := tx.Bucket(bucketAppointments), tx.Bucket(bucketIdentities)
 		sched, seats, counters := tx.Bucket(bucketSchedule), tx.Bucket(bucketSeats), tx.Bucket(bucketCounters)
 		offices, err := scheduleOffices(sched)
@@ -138,7 +153,7 @@ func (s *Store) CloseDay(day scheduling.Date) (CloseReport, error) {
 			}); err != nil {
 				return err
 			}
-			ck, err := counterKey(office, day)
+			ck, err := dayKey(office, day)
 			if err != nil {
 				return err
 			}
@@ -158,18 +173,7 @@ func (s *Store) CloseDay(day scheduling.Date) (CloseReport, error) {
 					a.Status = scheduling.StatusNoShow
 					rep.NoShows++
 				}
-				for _, d := range []*DayCount{&c, &added} {
-					d.Booked++
-					d.ByLang[a.Lang]++
-					switch a.Status {
-					case scheduling.StatusCheckedIn:
-						d.CheckedIn++
-					case scheduling.StatusNoShow:
-						d.NoShow++
-					case scheduling.StatusCancelled:
-						d.Cancelled++
-					}
-				}
+				added.count(a)
 				if err := dropIdentity(ids, a); err != nil {
 					return err
 				}
@@ -188,6 +192,7 @@ func (s *Store) CloseDay(day scheduling.Date) (CloseReport, error) {
 					return err
 				}
 			}
+			c.add(added)
 			if len(c.ByLang) > 255 {
 				return fmt.Errorf("counter of %s: more than 255 languages", office)
 			}
@@ -282,17 +287,11 @@ func (s *Store) Counters() ([]DayCount, error) {
 // (promise P7).
 func (s *Store) Epochs() (map[uint32]int, error) {
 	epochs := map[uint32]int{}
-	err := s.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAppointments).ForEach(func(k, v []byte) error {
-			a, err := decodeRecord(k, v, s.loc)
-			if err != nil {
-				return err
-			}
-			if !a.Identity.IsZero() {
-				epochs[a.Identity.Epoch]++
-			}
-			return nil
-		})
+	err := s.All(func(a scheduling.Appointment) error {
+		if !a.Identity.IsZero() {
+			epochs[a.Identity.Epoch]++
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("epochs in use: %w", err)

@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -175,11 +174,11 @@ func (s *Store) decoder(name string) func(k, v []byte) (string, error) {
 		}
 	case string(bucketClosures):
 		return func(k, v []byte) (string, error) {
-			i := bytes.IndexByte(k, 0)
-			if i < 1 || len(k) != i+3 || len(v) != 0 {
+			office, day, ok := splitDayKey(k)
+			if !ok || len(v) != 0 {
 				return "", fmt.Errorf("malformed closure")
 			}
-			return fmt.Sprintf("office=%q closed=%v", k[:i], decodeDay(binary.BigEndian.Uint16(k[i+1:]))), nil
+			return fmt.Sprintf("office=%q closed=%v", office, day), nil
 		}
 	case string(bucketAudit):
 		return func(k, v []byte) (string, error) {

@@ -42,7 +42,7 @@ func BenchmarkBookingWebhook(b *testing.B) {
 	engine := conversations.New(scheduling.NewService(program, store), catalog)
 	now := time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC)
 	ch, err := New(Config{
-		Engine: engine, IDs: hasher{}, Normalize: identity.NormalizePhone, Texts: catalog, Program: program,
+		Engine: engine, IDs: hasher{}, Normalize: identity.NormalizeSender, Texts: catalog, Program: program,
 		Provider:  NewTwilio(twiliotest.AccountSID, twiliotest.AuthToken, twiliotest.ServiceSID, http.DefaultClient),
 		AuthToken: twiliotest.AuthToken, PublicURL: publicURL,
 		Now: func() time.Time { return now },

@@ -32,7 +32,7 @@ func BenchmarkWebhook(b *testing.B) {
 	ch, err := New(Config{
 		Engine:    &engine{reply: func(conversations.Inbound) conversations.Reply { return menu }},
 		IDs:       hasher{},
-		Normalize: identity.NormalizePhone,
+		Normalize: identity.NormalizeSender, // as cmd/bot wires it
 		Texts:     catalog,
 		Program:   scheduling.Demo(),
 		Provider:  NewTwilio(twiliotest.AccountSID, twiliotest.AuthToken, twiliotest.ServiceSID, http.DefaultClient),

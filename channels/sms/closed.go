@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cita-city/cita/scheduling"
 )
@@ -31,8 +30,9 @@ func (ch *Channel) NotifyClosed(ctx context.Context, office string, day scheduli
 	if len(byCode) == 0 {
 		return 0, nil
 	}
+	r := ch.retrier()
 	var msgs []Message
-	if err := ch.try(ctx, func() (err error) {
+	if err := r.retry(ctx, func() (err error) {
 		msgs, err = ch.c.Provider.List(Filter{})
 		return err
 	}); err != nil {
@@ -47,7 +47,7 @@ func (ch *Channel) NotifyClosed(ctx context.Context, office string, day scheduli
 		if !ok {
 			continue
 		}
-		if err := ch.try(ctx, func() error { return ch.c.Provider.Cancel(m.SID) }); err != nil {
+		if err := r.retry(ctx, func() error { return ch.c.Provider.Cancel(m.SID) }); err != nil {
 			errs = append(errs, fmt.Errorf("cancel reminder: status %d", Status(err)))
 			continue
 		}
@@ -56,7 +56,7 @@ func (ch *Channel) NotifyClosed(ctx context.Context, office string, day scheduli
 			errs = append(errs, errors.New("no closed-office text"))
 			continue
 		}
-		if err := ch.try(ctx, func() error { return ch.c.Provider.Send(m.To, body) }); err != nil {
+		if err := r.retry(ctx, func() error { return ch.c.Provider.Send(m.To, body) }); err != nil {
 			errs = append(errs, fmt.Errorf("send closed notice: status %d", Status(err)))
 			continue
 		}
@@ -86,9 +86,9 @@ func (ch *Channel) closedText(a scheduling.Appointment, day scheduling.Date) str
 	p := ch.c.Program
 	o, _ := p.Office(a.Office)
 	date := day.In(p.Location, 12, 0)
-	for _, lang := range []string{a.Lang, p.Languages[0]} {
-		if lang == "" {
-			continue
+	for i, lang := range []string{a.Lang, p.Languages[0]} {
+		if lang == "" || i == 1 && lang == a.Lang {
+			continue // none, or tried already
 		}
 		body := ch.text(lang, "sms.closed", map[string]any{
 			"Office": o.Name(lang),
@@ -100,24 +100,4 @@ func (ch *Channel) closedText(a scheduling.Appointment, day scheduling.Date) str
 		}
 	}
 	return ""
-}
-
-// try runs call until it succeeds, fails for good, or ctx ends, waiting
-// between tries as the queue does.
-func (ch *Channel) try(ctx context.Context, call func() error) error {
-	wait := ch.c.Backoff
-	for attempt := 1; ; attempt++ {
-		err := call()
-		if err == nil || !retryable(err) || attempt >= ch.c.Attempts {
-			return err
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-t.C:
-		}
-		wait *= 2
-	}
 }

@@ -92,17 +92,18 @@ func (q *queue) do(j job) {
 	for attempt := 1; ; attempt++ {
 		err := j.run()
 		retry := err != nil && retryable(err) && attempt < q.attempts
-		q.attempt(outcome(err), retry)
+		out := outcome(err)
+		q.attempt(out, retry)
 		if err == nil {
 			return
 		}
 		if !retry {
 			// Given up: logged, never silent; the kind and status only,
 			// since the SDK's error text may hold the number (P3).
-			q.log.Error("sms: twilio call failed", "job", j.kind, "status", Status(err), "outcome", outcome(err), "attempts", attempt)
+			q.log.Error("sms: twilio call failed", "job", j.kind, "status", Status(err), "outcome", out, "attempts", attempt)
 			return
 		}
-		q.log.Warn("sms: twilio call failed, retrying", "job", j.kind, "status", Status(err), "outcome", outcome(err), "attempt", attempt, "wait", wait)
+		q.log.Warn("sms: twilio call failed, retrying", "job", j.kind, "status", Status(err), "outcome", out, "attempt", attempt, "wait", wait)
 		time.Sleep(wait)
 		wait *= 2
 	}

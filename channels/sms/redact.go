@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,8 +14,12 @@ import (
 // run takes them once done. It returns how many messages it deleted; an
 // error reports what failed, without saying which message.
 func (ch *Channel) Redact(now time.Time, olderThan time.Duration) (int, error) {
-	r := retrier{attempts: ch.c.Attempts, backoff: ch.c.Backoff, report: ch.attempt}
-	return r.redact(ch.c.Provider, now, olderThan, ch.c.Log)
+	return ch.retrier().redact(ch.c.Provider, now, olderThan, ch.c.Log)
+}
+
+// retrier retries the way the channel's queue does, reporting attempts.
+func (ch *Channel) retrier() retrier {
+	return retrier{attempts: ch.c.Attempts, backoff: ch.c.Backoff, report: ch.attempt}
 }
 
 // Redact is Channel.Redact for callers with only a Provider, such as
@@ -31,7 +36,7 @@ func (r retrier) redact(p Provider, now time.Time, olderThan time.Duration, log 
 		return 0, fmt.Errorf("redact: negative delay %v", olderThan)
 	}
 	var msgs []Message
-	err := r.retry(func() (err error) {
+	err := r.retry(context.Background(), func() (err error) {
 		msgs, err = p.List(Filter{Before: now.Add(-olderThan)})
 		return err
 	})
@@ -47,7 +52,7 @@ func (r retrier) redact(p Provider, now time.Time, olderThan time.Duration, log 
 		}
 		// Repeating a delete whose answer was lost is safe: Twilio then
 		// answers 404, which Delete and DeleteMedia take as done.
-		err := r.retry(func() error {
+		err := r.retry(context.Background(), func() error {
 			if m.Media > 0 {
 				if _, err := p.DeleteMedia(m.SID); err != nil {
 					return err
@@ -79,9 +84,9 @@ type retrier struct {
 	report   func(outcome string, retry bool)
 }
 
-// retry runs f until it succeeds, fails for good, or has been tried
-// r.attempts times.
-func (r retrier) retry(f func() error) error {
+// retry runs f until it succeeds, fails for good, has been tried
+// r.attempts times, or ctx ends.
+func (r retrier) retry(ctx context.Context, f func() error) error {
 	wait := r.backoff
 	for attempt := 1; ; attempt++ {
 		err := f()
@@ -90,7 +95,13 @@ func (r retrier) retry(f func() error) error {
 		if !again {
 			return err
 		}
-		time.Sleep(wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
 		wait *= 2
 	}
 }

@@ -274,13 +274,8 @@ func (c *Channel) cancelJob(chatID int64, w withdrawal, lang string, now time.Ti
 // appointmentEvent describes a as a calendar event in lang (Sequence left
 // to the caller), with the data its texts are made from.
 func (c *Channel) appointmentEvent(a scheduling.Appointment, lang string, now time.Time) (event, map[string]any, bool) {
-	var office *scheduling.Office
-	for i := range c.program.Offices {
-		if c.program.Offices[i].ID == a.Office {
-			office = &c.program.Offices[i]
-		}
-	}
-	if office == nil || a.Start.IsZero() {
+	office, ok := c.program.Office(a.Office)
+	if !ok || a.Start.IsZero() {
 		return event{}, nil, false
 	}
 	name := office.Names[lang]

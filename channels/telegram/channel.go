@@ -46,8 +46,9 @@ type Config struct {
 	// Default tgbotapi.APIEndpoint.
 	Endpoint string
 	// HTTP is the client requests go through; nil gives one with a timeout
-	// that fits a long poll.
-	HTTP *http.Client
+	// that fits a long poll, over Transport (nil: http.DefaultTransport).
+	HTTP      *http.Client
+	Transport http.RoundTripper
 	// WebhookSecret is the secret_token registered with the webhook and
 	// expected in X-Telegram-Bot-Api-Secret-Token; Handler refuses every
 	// request while it is empty.
@@ -191,7 +192,7 @@ func New(cfg Config) (*Channel, error) {
 	}
 	var hc doer = cfg.HTTP
 	if cfg.HTTP == nil {
-		hc = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+		hc = &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: cfg.Transport}
 	}
 	silence()
 

@@ -28,7 +28,6 @@ type app struct {
 	store    *storage.Store
 	hasher   *keyring // swapped when rotate-key changes the key set
 	keyFile  string   // where the keys came from, for rotate-key
-	argon    identity.Params
 	bookings *scheduling.Service
 	engine   *conversations.Engine
 }
@@ -49,7 +48,7 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := m.loadKeys(c, log)
+	keys, err := m.loadKeys(keyFile, c.Dev, log)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +71,6 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 		store:    store,
 		hasher:   hasher,
 		keyFile:  keyFile,
-		argon:    c.Argon,
 		bookings: bookings,
 		engine:   engine,
 	}, nil
@@ -157,13 +155,10 @@ func inside(path, dir string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// loadKeys reads the key file; in --dev mode it makes one when missing.
-func (m *Main) loadKeys(c Config, log *slog.Logger) ([]identity.Key, error) {
-	path, err := keyPath(c)
-	if err != nil {
-		return nil, err
-	}
-	if c.Dev {
+// loadKeys reads the key file at path (see keyPath); in --dev mode it
+// makes one when missing.
+func (m *Main) loadKeys(path string, dev bool, log *slog.Logger) ([]identity.Key, error) {
+	if dev {
 		log.Warn("DEVELOPER MODE: the hash key sits next to the data; anyone with a copy of the data dir can link appointments to phone numbers. Never use --dev in production.", "key_file", path)
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

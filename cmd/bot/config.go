@@ -1,8 +1,8 @@
 package main
 
 import (
+	"errors"
 	"flag"
-	"fmt"
 	"strconv"
 
 	"github.com/cita-city/cita/identity"
@@ -75,12 +75,22 @@ var numericEnv = []string{"CITA_ARGON2_MEMORY", "CITA_ARGON2_TIME", "CITA_KEY_RO
 func (m *Main) checkEnv() error {
 	for _, name := range numericEnv {
 		if v := m.Getenv(name); v != "" {
-			if n, err := strconv.ParseUint(v, 10, 32); err != nil || n == 0 {
-				return usageError("%s=%q: want a positive whole number", name, v)
+			if _, err := positiveUint32(v); err != nil {
+				return usageError("%s=%q: %v", name, v, err)
 			}
 		}
 	}
 	return nil
+}
+
+// positiveUint32 parses a positive whole number, as flags and variables
+// that set a count must hold.
+func positiveUint32(s string) (uint32, error) {
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || v == 0 {
+		return 0, errors.New("want a positive whole number")
+	}
+	return uint32(v), nil
 }
 
 // envUint32 reads a numeric variable checked by checkEnv, or def when unset.
@@ -97,9 +107,9 @@ type uint32Value uint32
 func (u *uint32Value) String() string { return strconv.FormatUint(uint64(*u), 10) }
 
 func (u *uint32Value) Set(s string) error {
-	v, err := strconv.ParseUint(s, 10, 32)
-	if err != nil || v == 0 {
-		return fmt.Errorf("want a positive whole number")
+	v, err := positiveUint32(s)
+	if err != nil {
+		return err
 	}
 	*u = uint32Value(v)
 	return nil

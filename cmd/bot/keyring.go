@@ -44,6 +44,3 @@ func (k *keyring) Identities(address string, now time.Time) ([]scheduling.Identi
 
 // Sweep drops idle cached hashes; see identity.Hasher.Sweep.
 func (k *keyring) Sweep(now time.Time) int { return k.h.Load().Sweep(now) }
-
-// Keys describes the live keys, newest first, without secrets.
-func (k *keyring) Keys() []identity.KeyInfo { return k.h.Load().Keys() }

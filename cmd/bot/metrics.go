@@ -217,11 +217,15 @@ func providerAttempt(provider, outcome string, retry bool) {
 // countedTransport counts a provider's REST calls by outcome.
 type countedTransport struct {
 	provider string
-	next     http.RoundTripper
+	next     http.RoundTripper // nil: http.DefaultTransport
 }
 
 func (t countedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(r)
+	next := t.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(r)
 	outcome := "error"
 	if err == nil {
 		outcome = statusClass(resp.StatusCode)

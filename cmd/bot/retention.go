@@ -239,7 +239,7 @@ func writeKeyFile(path string, keys []identity.Key) error {
 
 // rotateDays is CITA_KEY_ROTATE_DAYS, default 30.
 func (m *Main) rotateDays() int {
-	if n := m.envUint32("CITA_KEY_ROTATE_DAYS", defaultRotateDays); n > 0 && n < 10000 {
+	if n := m.envUint32("CITA_KEY_ROTATE_DAYS", defaultRotateDays); n < 10000 { // checkEnv refused 0
 		return int(n)
 	}
 	return defaultRotateDays

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -56,14 +57,11 @@ func TestRotateKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []uint32
-			for _, k := range keys {
-				got = append(got, k.Epoch)
-			}
-			if !equalEpochs(got, tt.wantEpoch) {
+			got := epochsOf(keys)
+			if !slices.Equal(got, tt.wantEpoch) {
 				t.Errorf("epochs %v, want %v (%s)", got, tt.wantEpoch, r)
 			}
-			if len(tt.wantEpoch) > 0 && len(swaps) > 0 && !equalEpochs(epochsOf(swaps[len(swaps)-1]), tt.wantEpoch) {
+			if len(tt.wantEpoch) > 0 && len(swaps) > 0 && !slices.Equal(epochsOf(swaps[len(swaps)-1]), tt.wantEpoch) {
 				t.Errorf("running hasher got %v last, want %v", epochsOf(swaps[len(swaps)-1]), tt.wantEpoch)
 			}
 			// A second run the same day changes nothing.
@@ -107,18 +105,6 @@ func epochsOf(keys []identity.Key) []uint32 {
 		e = append(e, k.Epoch)
 	}
 	return e
-}
-
-func equalEpochs(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestClosesAt(t *testing.T) {

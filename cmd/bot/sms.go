@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/cita-city/cita/channels/sms"
@@ -58,11 +57,7 @@ func (tc twilioConfig) provider() (*sms.Twilio, error) {
 	if err != nil {
 		return nil, fail("TWILIO_API_BASE: %v", err)
 	}
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = countedTransport{provider: "twilio", next: next}
+	hc.Transport = countedTransport{provider: "twilio", next: hc.Transport}
 	return sms.NewTwilio(tc.AccountSID, tc.AuthToken, tc.Service, hc), nil
 }
 

@@ -11,9 +11,6 @@ import (
 	"github.com/cita-city/cita/identity"
 )
 
-// telegramPoll is how long one getUpdates call waits for an update.
-const telegramPoll = 25 * time.Second
-
 // telegramChannel builds the Telegram channel from the environment, or
 // returns nil, nil when TELEGRAM_BOT_TOKEN is unset (no Telegram).
 //
@@ -50,11 +47,8 @@ func (m *Main) telegramChannel(a *app, c Config, log *slog.Logger) (*telegram.Ch
 		Messages:      a.catalog,
 		Now:           m.Now,
 		Log:           log,
-		PollTimeout:   telegramPoll,
-		// Every call is counted by outcome; the client's timeout bounds a
-		// long poll, and SendTimeout (the channel's default) every other call.
-		HTTP:      &http.Client{Timeout: telegramPoll + 15*time.Second, Transport: countedTransport{provider: "telegram", next: http.DefaultTransport}},
-		OnAttempt: providerAttempt,
+		Transport:     countedTransport{provider: "telegram"}, // every call counted by outcome
+		OnAttempt:     providerAttempt,
 	})
 	if err != nil {
 		return nil, fail("telegram: %v", err) // scrubbed: never holds the token

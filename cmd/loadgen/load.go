@@ -12,7 +12,7 @@ import (
 type result struct {
 	ok, failed int
 	elapsed    time.Duration
-	lat        []time.Duration // of every request, failed ones included
+	lat        []time.Duration // of every request, failed ones included; sorted
 }
 
 func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -22,13 +22,25 @@ func (r result) pct(p float64) float64 {
 	if len(r.lat) == 0 {
 		return 0
 	}
-	s := slices.Clone(r.lat)
-	slices.Sort(s)
-	i := int(float64(len(s))*p/100 + 0.5)
-	if i >= len(s) {
-		i = len(s) - 1
+	i := int(float64(len(r.lat))*p/100 + 0.5)
+	if i >= len(r.lat) {
+		i = len(r.lat) - 1
 	}
-	return float64(s[i].Microseconds()) / 1000
+	return float64(r.lat[i].Microseconds()) / 1000
+}
+
+// record counts request i, answered after lat with err, logging the first
+// three failures.
+func (r *result) record(i int, lat time.Duration, err error) {
+	r.lat = append(r.lat, lat)
+	if err != nil {
+		r.failed++
+		if r.failed <= 3 {
+			logf("request %d: %v", i, err)
+		}
+	} else {
+		r.ok++
+	}
 }
 
 func (r result) String() string {
@@ -42,6 +54,7 @@ type request func(w, i int) error
 
 // closedLoop runs conns workers, each sending its next request as soon as
 // the last one was answered, until n requests were sent (n > 0) or for d.
+// Each worker logs its first three failures.
 func closedLoop(conns, n int, d time.Duration, do request) result {
 	var next atomic.Int64
 	var mu sync.Mutex
@@ -51,8 +64,7 @@ func closedLoop(conns, n int, d time.Duration, do request) result {
 	var wg sync.WaitGroup
 	for w := range conns {
 		wg.Go(func() {
-			var lat []time.Duration
-			ok, failed := 0, 0
+			var mine result
 			for {
 				i := int(next.Add(1) - 1)
 				if n > 0 && i >= n || n <= 0 && time.Now().After(deadline) {
@@ -60,25 +72,18 @@ func closedLoop(conns, n int, d time.Duration, do request) result {
 				}
 				t := time.Now()
 				err := do(w, i)
-				lat = append(lat, time.Since(t))
-				if err != nil {
-					failed++
-					if failed <= 3 {
-						logf("request %d: %v", i, err)
-					}
-				} else {
-					ok++
-				}
+				mine.record(i, time.Since(t), err)
 			}
 			mu.Lock()
-			res.ok += ok
-			res.failed += failed
-			res.lat = append(res.lat, lat...)
+			res.ok += mine.ok
+			res.failed += mine.failed
+			res.lat = append(res.lat, mine.lat...)
 			mu.Unlock()
 		})
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	slices.Sort(res.lat)
 	return res
 }
 
@@ -106,18 +111,11 @@ func openLoop(rate float64, d time.Duration, maxInFlight int, do request) result
 			lat := time.Since(due)
 			mu.Lock()
 			defer mu.Unlock()
-			res.lat = append(res.lat, lat)
-			if err != nil {
-				res.failed++
-				if res.failed <= 3 {
-					logf("request %d: %v", i, err)
-				}
-			} else {
-				res.ok++
-			}
+			res.record(i, lat, err)
 		})
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	slices.Sort(res.lat)
 	return res
 }

@@ -16,11 +16,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"sync/atomic"
 	"time"
 
@@ -87,7 +90,15 @@ func trivialCmd(args []string) error {
 		_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Message>ok</Message></Response>`)
 	})
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	return srv.ListenAndServe()
+	// Stop on SIGINT (botProc.stop) even when started with SIGINT ignored,
+	// as a background job of a script is.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // runCmd loads a running server's SMS or Telegram webhook with the
@@ -114,7 +125,7 @@ func runCmd(args []string) error {
 		t := newTarget(*base, *public, *token, 512)
 		nums := numbers()
 		*residents = min(*residents, len(nums))
-		say = func(i int, text string) error { return t.expect(nums[i], text, "") }
+		say = func(i int, text string) error { return t.expect(nums[i], text) }
 	case "telegram":
 		if *secret == "" {
 			return fmt.Errorf("telegram: --secret is required")
@@ -125,7 +136,7 @@ func runCmd(args []string) error {
 				logf("%d updates deferred (503: the bot's reply backlog was full)", n)
 			}
 		}()
-		say = func(i int, text string) error { return t.post(int64(7_000_000+i), langs[i%len(langs)], text) }
+		say = t.resident
 	default:
 		return fmt.Errorf("--channel must be sms or telegram, not %q", *channel)
 	}

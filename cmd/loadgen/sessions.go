@@ -30,10 +30,7 @@ func sessionsCmd(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	program, err := scheduling.Load(scheduling.DemoName, scheduling.DemoProgram)
-	if err != nil {
-		return err
-	}
+	program := scheduling.Demo()
 	catalog, err := locales.Load()
 	if err != nil {
 		return err
@@ -44,7 +41,7 @@ func sessionsCmd(args []string) error {
 	}
 	defer store.Close()
 	engine := conversations.New(scheduling.NewService(program, store), catalog)
-	now := mustTime(benchNow)
+	now := benchTime
 	// One warm-up resident, so lazily built tables are not counted.
 	engine.Handle(conversations.Inbound{Identity: scheduling.Identity{Epoch: 1}, Text: "hello"}, now)
 	heap0, rss0 := memory()
