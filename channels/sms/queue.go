@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"context"
 	"hash/fnv"
 	"log/slog"
 	"sync"
@@ -36,13 +37,18 @@ type queue struct {
 	idle    *sync.Cond
 	pending int
 	closed  bool
+
+	// stop is closed when a shutdown's deadline passes: workers then stop
+	// retrying and leave the jobs still queued undone.
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // laneSize bounds each worker's backlog.
 const laneSize = 256
 
 func newQueue(workers, attempts int, backoff time.Duration, log *slog.Logger, attempt func(outcome string, retry bool)) *queue {
-	q := &queue{lanes: make([]chan job, workers), attempts: attempts, backoff: backoff, log: log, attempt: attempt}
+	q := &queue{lanes: make([]chan job, workers), attempts: attempts, backoff: backoff, log: log, attempt: attempt, stop: make(chan struct{})}
 	q.idle = sync.NewCond(&q.mu)
 	for i := range q.lanes {
 		q.lanes[i] = make(chan job, laneSize)
@@ -77,7 +83,11 @@ func (q *queue) add(j job) bool {
 func (q *queue) work(lane chan job) {
 	defer q.workers.Done()
 	for j := range lane {
-		q.do(j)
+		select {
+		case <-q.stop: // past the shutdown deadline: counted as left, not run
+		default:
+			q.do(j)
+		}
 		q.mu.Lock()
 		q.pending--
 		if q.pending == 0 {
@@ -104,7 +114,13 @@ func (q *queue) do(j job) {
 			return
 		}
 		q.log.Warn("sms: twilio call failed, retrying", "job", j.kind, "status", Status(err), "outcome", out, "attempt", attempt, "wait", wait)
-		time.Sleep(wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-q.stop:
+			t.Stop()
+			return // shutting down: Shutdown counts this job as left
+		}
 		wait *= 2
 	}
 }
@@ -120,15 +136,49 @@ func (q *queue) drain() {
 
 // close refuses new jobs, finishes the queued ones and stops the workers.
 func (q *queue) close() {
+	q.refuse()
+	q.workers.Wait()
+}
+
+// refuse makes add refuse new jobs and lets the workers end once their
+// lanes are empty.
+func (q *queue) refuse() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.closed {
-		q.mu.Unlock()
 		return
 	}
 	q.closed = true
 	for _, l := range q.lanes {
 		close(l)
 	}
-	q.mu.Unlock()
-	q.workers.Wait()
 }
+
+// shutdown refuses new jobs and works on the queued ones until they are
+// done or ctx is done. It returns how many jobs were left queued or
+// running then: a running Twilio call cannot be cancelled (twilio-go takes
+// no context), so it is abandoned, not waited for.
+func (q *queue) shutdown(ctx context.Context) (left int) {
+	q.refuse()
+	done := make(chan struct{})
+	go func() {
+		q.workers.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return 0
+	case <-ctx.Done():
+	}
+	q.mu.Lock()
+	left = q.pending
+	q.mu.Unlock()
+	q.stopOnce.Do(func() { close(q.stop) })
+	return left
+}
+
+// Shutdown stops taking new Twilio calls and works on the queued ones
+// until they are done or ctx is done, whatever Twilio does meanwhile. It
+// returns how many calls were left undone (queued, or running and
+// abandoned), for the caller to log: a count, never what they were.
+func (ch *Channel) Shutdown(ctx context.Context) (left int) { return ch.queue.shutdown(ctx) }

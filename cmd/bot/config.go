@@ -19,6 +19,10 @@ type Config struct {
 	LocalToken string // token for the local chat channel (CITA_LOCAL_TOKEN)
 	Dev        bool   // developer mode (CITA_DEV=1)
 	Argon      identity.Params
+
+	MetricsAddr   string // listen address of GET /metrics alone (CITA_METRICS_ADDR); empty: on Addr
+	MaxConns      int    // most open client connections (CITA_MAX_CONNS); 0: the default
+	BodyBudgetMiB uint32 // request bodies in memory at once (CITA_BODY_BUDGET_MIB)
 }
 
 // defaults returns the configuration with nothing set.
@@ -68,7 +72,7 @@ func (m *Main) env(name, def string) string {
 }
 
 // numericEnv are the variables that must hold a positive whole number when set.
-var numericEnv = []string{"CITA_ARGON2_MEMORY", "CITA_ARGON2_TIME", "CITA_KEY_ROTATE_DAYS"}
+var numericEnv = []string{"CITA_ARGON2_MEMORY", "CITA_ARGON2_TIME", "CITA_KEY_ROTATE_DAYS", "CITA_MAX_CONNS", "CITA_BODY_BUDGET_MIB"}
 
 // checkEnv refuses a malformed numeric variable rather than quietly running
 // on the default: a mistyped argon2 setting would unlink every appointment.
@@ -112,5 +116,18 @@ func (u *uint32Value) Set(s string) error {
 		return err
 	}
 	*u = uint32Value(v)
+	return nil
+}
+
+type intValue int
+
+func (u *intValue) String() string { return strconv.Itoa(int(*u)) }
+
+func (u *intValue) Set(s string) error {
+	v, err := positiveUint32(s)
+	if err != nil {
+		return err
+	}
+	*u = intValue(v)
 	return nil
 }

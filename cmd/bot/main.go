@@ -16,6 +16,9 @@ import (
 )
 
 func main() {
+	if err := disableCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "bot: warning: core dumps stay possible: %v\n", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	now, err := clock(os.Getenv("CITA_NOW"))

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -21,6 +23,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Addr, "addr", m.env("CITA_ADDR", c.Addr), "listen address (env CITA_ADDR)")
 	fs.StringVar(&c.LocalToken, "local-token", m.env("CITA_LOCAL_TOKEN", ""), "token that opens the local chat channel without --dev (env CITA_LOCAL_TOKEN)")
 	fs.StringVar(&c.PublicURL, "public-url", m.env("CITA_PUBLIC_URL", ""), "public base URL of this server, for webhook signatures (env CITA_PUBLIC_URL)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", m.env("CITA_METRICS_ADDR", ""), "serve GET /metrics only on this address, not on --addr (env CITA_METRICS_ADDR)")
+	c.MaxConns = int(m.envUint32("CITA_MAX_CONNS", 0))
+	c.BodyBudgetMiB = m.envUint32("CITA_BODY_BUDGET_MIB", defaultBodyBudgetMiB)
+	fs.Var((*intValue)(&c.MaxConns), "max-conns", "most client connections open at once (env CITA_MAX_CONNS; default 4096, less if the open-file limit is lower)")
+	fs.Var((*uint32Value)(&c.BodyBudgetMiB), "body-budget-mib", "MiB of request bodies held in memory at once, over all requests (env CITA_BODY_BUDGET_MIB)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -53,7 +60,18 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	mux.Handle("/clerk/", clerkWeb)
-	mux.Handle("GET /metrics", metricsHandler(newRegistry()))
+	reg := newRegistry()
+	reg.MustRegister(limitCollectors()...)
+	var metricsSrv *http.Server
+	if c.MetricsAddr == "" {
+		mux.Handle("GET /metrics", metricsHandler(reg))
+	} else {
+		// Off the public listener: the public address answers 404.
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", metricsHandler(reg))
+		metricsSrv = &http.Server{Handler: mm, ReadHeaderTimeout: headerTimeout, ReadTimeout: readTimeout,
+			WriteTimeout: writeTimeout, IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes}
+	}
 	tg, err := m.telegramChannel(a, c, log)
 	if err != nil {
 		return err
@@ -87,51 +105,142 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", c.Addr)
+	maxConns, lowered := maxConnsFor(c.MaxConns, openFileLimit())
+	if lowered {
+		log.Warn("connection limit lowered to fit the open-file limit", "max_conns", maxConns, "open_file_limit", openFileLimit())
+	}
+	tcp, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fail("listen on %s: %v", c.Addr, err)
+	}
+	ln := newConnLimiter(tcp, maxConns)
+	var metricsLn net.Listener
+	if metricsSrv != nil {
+		if metricsLn, err = net.Listen("tcp", c.MetricsAddr); err != nil {
+			ln.Close()
+			return fail("listen on %s (CITA_METRICS_ADDR): %v", c.MetricsAddr, err)
+		}
 	}
 	stopTelegram := func() {}
 	if tg != nil {
 		if stopTelegram, err = m.startTelegram(ctx, tg, mux, log); err != nil {
 			ln.Close()
+			if metricsLn != nil {
+				metricsLn.Close()
+			}
 			return err
 		}
 	}
+	var handler http.Handler = instrument(newBodyLimit(mux, int64(c.BodyBudgetMiB)<<20))
+	if strings.HasPrefix(c.PublicURL, "https://") {
+		handler = hsts(handler)
+		if metricsSrv != nil {
+			metricsSrv.Handler = hsts(metricsSrv.Handler)
+		}
+	}
 	srv := &http.Server{
-		Handler:           instrument(mux),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      20 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		Handler:           handler,
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         ln.connState,
+		ConnContext:       connContext,
 	}
 	jobs.Start()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if metricsSrv != nil {
+		go func() { errc <- metricsSrv.Serve(metricsLn) }()
+	}
 	log.Info("cita serving", "addr", ln.Addr().String(), "program", a.program.Name, "data", c.Data,
-		"sms", smsCh != nil, "telegram", tg != nil)
+		"sms", smsCh != nil, "telegram", tg != nil, "max_conns", maxConns, "metrics_addr", c.MetricsAddr)
 	if c.Dev || c.LocalToken != "" {
 		fmt.Fprintf(m.Stderr, "\nTalk to it as a resident from another terminal:\n  bot chat --server http://%s --as \"(312) 555-0199\"\n\n", dialable(ln.Addr()))
 	}
 
 	select {
 	case err := <-errc:
+		srv.Close()
+		if metricsSrv != nil {
+			metricsSrv.Close()
+		}
 		stopTelegram()
 		<-jobs.Stop().Done()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err = srv.Shutdown(shutCtx)
-	stopTelegram()
-	<-jobs.Stop().Done()
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	shutdown(log, time.Now(), srv, metricsSrv, jobs, smsCh, stopTelegram)
 	return nil
+}
+
+// The parts of the shutdown, from the signal. The whole ends within
+// shutdownGrace; the README promises 5 s.
+const (
+	shutdownGrace = 4 * time.Second
+	// httpGrace: requests in flight are answered; then connections are cut.
+	httpGrace = 1500 * time.Millisecond
+)
+
+// shutdown stops the server within shutdownGrace of began, whatever the
+// providers do: it stops taking requests, answers those in flight, then
+// gives the Twilio queue, the Telegram sender and the running jobs the
+// time left. What they could not finish is logged as a count, never as
+// what it was (P3); the reminder reconciliation picks up reminders left at
+// Twilio.
+func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, jobs *cron.Cron, smsCh *sms.Channel, stopTelegram func()) {
+	log.Info("shutting down")
+	deadline := began.Add(shutdownGrace)
+	httpCtx, cancel := context.WithDeadline(context.Background(), began.Add(httpGrace))
+	defer cancel()
+	if metricsSrv != nil {
+		go metricsSrv.Shutdown(httpCtx)
+	}
+	if err := srv.Shutdown(httpCtx); err != nil {
+		srv.Close()
+		log.Warn("shutdown: connections cut with requests still in flight")
+	}
+
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	if smsCh != nil {
+		wg.Go(func() {
+			if left := smsCh.Shutdown(ctx); left > 0 {
+				log.Warn("shutdown: twilio calls left undone", "jobs", left)
+			}
+		})
+	}
+	wg.Go(func() {
+		if !waitUntil(ctx, func() { stopTelegram() }) {
+			log.Warn("shutdown: telegram sender still busy, left undone")
+		}
+	})
+	wg.Go(func() {
+		if !waitUntil(ctx, func() { <-jobs.Stop().Done() }) {
+			log.Warn("shutdown: a scheduled job was still running, left to its next run")
+		}
+	})
+	wg.Wait()
+	log.Info("shut down", "seconds", time.Since(began).Seconds())
+}
+
+// waitUntil runs f and waits for it to return or ctx to be done; it
+// reports whether f returned. An f still running is abandoned: the process
+// is about to exit.
+func waitUntil(ctx context.Context, f func()) bool {
+	done := make(chan struct{})
+	go func() {
+		f()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // dialable turns a listen address like [::]:8080 into one a client can use.
