@@ -103,6 +103,10 @@ type limitedConn struct {
 	l      *connLimiter
 	elem   *list.Element // in l.waiting while waiting on the client
 	closed bool
+	// cancel ends the context of the connection's requests when it is
+	// closed, so a request waiting for body budget on a connection shed
+	// meanwhile stops waiting at once.
+	cancel context.CancelFunc
 }
 
 func (l *connLimiter) Accept() (net.Conn, error) {
@@ -155,6 +159,9 @@ func (l *connLimiter) forget(c *limitedConn) {
 		return
 	}
 	c.closed = true
+	if c.cancel != nil {
+		c.cancel()
+	}
 	if c.elem != nil {
 		l.waiting.Remove(c.elem)
 		c.elem = nil
@@ -218,8 +225,17 @@ type connKey struct{}
 // connContext is the server's ConnContext hook: it lets bodyLimit find
 // the request's connection.
 func connContext(ctx context.Context, c net.Conn) context.Context {
-	if lc, ok := c.(*limitedConn); ok {
-		return context.WithValue(ctx, connKey{}, lc)
+	lc, ok := c.(*limitedConn)
+	if !ok {
+		return ctx
+	}
+	ctx, cancel := context.WithCancel(context.WithValue(ctx, connKey{}, lc))
+	lc.l.mu.Lock()
+	defer lc.l.mu.Unlock()
+	if lc.closed {
+		cancel()
+	} else {
+		lc.cancel = cancel
 	}
 	return ctx
 }
