@@ -52,7 +52,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	if smsCh != nil {
-		defer smsCh.Close() // runs after srv.Shutdown: finishes queued Twilio calls
 		mux.Handle(sms.Path, smsCh)
 	}
 	clerkWeb, err := m.clerkHandler(a, c, log, smsCh)
@@ -160,25 +159,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stderr, "\nTalk to it as a resident from another terminal:\n  bot chat --server http://%s --as \"(312) 555-0199\"\n\n", dialable(ln.Addr()))
 	}
 
+	var serveErr error
 	select {
-	case err := <-errc:
-		srv.Close()
-		if metricsSrv != nil {
-			metricsSrv.Close()
-		}
-		stopTelegram()
-		<-jobs.Stop().Done()
-		return fmt.Errorf("serve: %w", err)
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
 	shutdown(log, time.Now(), srv, metricsSrv, jobs, smsCh, stopTelegram)
+	if serveErr != nil {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
 	return nil
 }
 
 // The parts of the shutdown, from the signal. The whole ends within
 // shutdownGrace; the README promises 5 s.
 const (
-	shutdownGrace = 4 * time.Second
+	shutdownGrace = 3500 * time.Millisecond
 	// httpGrace: requests in flight are answered; then connections are cut.
 	httpGrace = 1500 * time.Millisecond
 )
