@@ -250,10 +250,11 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 type bodyLimit struct {
 	next   http.Handler
 	budget *semaphore.Weighted
+	wait   time.Duration // for room in the budget
 }
 
 func newBodyLimit(next http.Handler, budgetBytes int64) *bodyLimit {
-	return &bodyLimit{next: next, budget: semaphore.NewWeighted(budgetBytes)}
+	return &bodyLimit{next: next, budget: semaphore.NewWeighted(budgetBytes), wait: budgetWait}
 }
 
 var (
@@ -304,7 +305,7 @@ func (b *bodyLimit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // growth charged to the budget before it is made. held is what was
 // charged, to release when the request is done.
 func (b *bodyLimit) read(r *http.Request) (body []byte, held int64, err error) {
-	ctx, cancel := context.WithTimeout(r.Context(), budgetWait)
+	ctx, cancel := context.WithTimeout(r.Context(), b.wait)
 	defer cancel()
 	grow := func(buf []byte, want int) ([]byte, error) {
 		if err := b.budget.Acquire(ctx, int64(want-cap(buf))); err != nil {
