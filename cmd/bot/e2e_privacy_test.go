@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -124,6 +126,18 @@ func TestMockSubpoena(t *testing.T) {
 		clerkPost(t, base+path, cookie, form)
 	}
 	metrics := get(t, base+"/metrics")
+	// Memory (docs/PRIVACY.md, "Memory"): core dumps are off, and a core
+	// taken all the same (root, gcore) is searched and its count reported.
+	if soft, hard := coreLimit(t, srv.cmd.Process.Pid); soft != "0" || hard != "0" {
+		t.Errorf("server's core file size limit is %s (hard %s), want 0", soft, hard)
+	}
+	var deleted []string // residents who deleted their data
+	for i, n := range numbers {
+		if i > 0 && i < 40 && i%5 == 2 {
+			deleted = append(deleted, n)
+		}
+	}
+	reportCore(t, srv.cmd.Process.Pid, numbers, deleted, subpoenaTelegram)
 	e.stop(t, srv)
 
 	// Before closing: the method finds what is there. Resident 4 (index 4:
@@ -199,6 +213,17 @@ func TestMockSubpoena(t *testing.T) {
 	}
 	if out, _ := e.run("5\n", "chat", "--as", numbers[4]); codeRE.MatchString(out) {
 		t.Errorf("an old number still finds an appointment after close-day and rotation:\n%s", out)
+	}
+
+	// The data dir holds the database and nothing else: no temp file, no
+	// copy, no stray key.
+	if err := filepath.WalkDir(e.data, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && p != dbPath {
+			t.Errorf("data dir holds %s besides the database", p)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
 
 	// The scan.
@@ -411,3 +436,177 @@ func TestBadKeysAndDatabase(t *testing.T) {
 		}
 	}
 }
+
+// coreLimit returns a process's core file size limits from /proc.
+func coreLimit(t *testing.T, pid int) (soft, hard string) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max core file size"); ok {
+			if f := strings.Fields(rest); len(f) >= 2 {
+				return f[0], f[1]
+			}
+		}
+	}
+	t.Fatalf("no core file size in /proc/%d/limits", pid)
+	return "", ""
+}
+
+// numberForms are the spellings of a test number (+1 312 555 01xx) a core
+// is searched for, longest first: each occurrence counts once, under the
+// longest spelling it matches.
+var numberForms = []string{"+13125550142", "13125550142", "3125550142", "(312) 555-0142", "312-555-0142", "555-0142", "5550142"}
+
+// inSID is the count, after numberForms, of numbers found inside a test
+// MessageSid (not a spelling of the number: see countNumbers).
+const inSID = "SM3125550142..."
+
+// reportCore dumps the running process pid with gcore, where gdb is
+// installed, and reports how often each test number and Telegram id is in
+// its memory. It only reports: what memory holds for how long is the Go
+// runtime's and the libraries' doing as much as cita's, and PRIVACY.md
+// gives the figure. The test numbers all have 555-01 in them, so one pass
+// finds every spelling of every one.
+func reportCore(t *testing.T, pid int, numbers, deleted []string, ids []int64) {
+	t.Helper()
+	if _, err := exec.LookPath("gcore"); err != nil {
+		t.Log("core dump not measured: gcore (package gdb) is not installed")
+		return
+	}
+	prefix := filepath.Join(t.TempDir(), "core")
+	start := time.Now()
+	if out, err := exec.Command("gcore", "-o", prefix, strconv.Itoa(pid)).CombinedOutput(); err != nil {
+		t.Logf("core dump not measured: gcore: %v\n%s", err, out)
+		return
+	}
+	path := fmt.Sprintf("%s.%d", prefix, pid)
+	defer os.Remove(path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+
+	byNumber := map[string]int{}              // last four digits -> occurrences
+	byForm := make([]int, len(numberForms)+1) // index in numberForms (or inSID) -> occurrences
+	byID := map[string]int{}
+	size := int64(0)
+	const chunk, overlap = 64 << 20, 32
+	buf := make([]byte, chunk+overlap)
+	carry := 0
+	for {
+		n, err := io.ReadFull(f, buf[carry:])
+		size += int64(n)
+		data := buf[:carry+n]
+		// An occurrence is counted in the chunk where its 555 (or its id)
+		// starts: those in the overlap are left for the next chunk.
+		limit := len(data) - overlap
+		if err != nil {
+			limit = len(data)
+		}
+		countNumbers(data, limit, byNumber, byForm)
+		countIDs(data, limit, ids, byID)
+		if err != nil {
+			break
+		}
+		copy(buf, data[len(data)-overlap:])
+		carry = overlap
+	}
+
+	found, deletedFound, total, deletedTotal, most := 0, 0, 0, 0, 0
+	for _, n := range numbers {
+		c := byNumber[n[len(n)-4:]]
+		total += c
+		most = max(most, c)
+		if c > 0 {
+			found++
+		}
+		if slices.Contains(deleted, n) {
+			deletedTotal += c
+			if c > 0 {
+				deletedFound++
+			}
+		}
+	}
+	var forms []string
+	for i, form := range append(numberForms, inSID) {
+		forms = append(forms, fmt.Sprintf("%q %d", form, byForm[i]))
+	}
+	var idCounts []string
+	for _, id := range ids {
+		s := strconv.FormatInt(id, 10)
+		idCounts = append(idCounts, fmt.Sprintf("%s: %d", s, byID[s]))
+	}
+	t.Logf("core dump (gcore, %d MiB, %v): %d of %d test numbers in memory, %d occurrences, at most %d of one; "+
+		"of the %d who deleted their data: %d found, %d occurrences; by spelling: %s; Telegram ids: %s",
+		size>>20, time.Since(start).Round(time.Millisecond), found, len(numbers), total, most,
+		len(deleted), deletedFound, deletedTotal, strings.Join(forms, ", "), strings.Join(idCounts, ", "))
+}
+
+// countNumbers counts the test numbers whose 555 lies before limit in
+// data, by their last four digits and by spelling.
+func countNumbers(data []byte, limit int, byNumber map[string]int, byForm []int) {
+	for i := 0; i < limit; {
+		j := bytes.Index(data[i:], []byte("555"))
+		if j < 0 || i+j >= limit {
+			return
+		}
+		p := i + j
+		i = p + 1
+		rest := data[p+3:]
+		dashed := bytes.HasPrefix(rest, []byte("-01"))
+		if dashed {
+			rest = rest[1:]
+		} else if !bytes.HasPrefix(rest, []byte("01")) {
+			continue
+		}
+		if len(rest) < 4 || !isDigit(rest[2]) || !isDigit(rest[3]) {
+			continue
+		}
+		last4 := string(rest[:4])
+		before := data[:p]
+		form := 6 // 5550142
+		switch {
+		case !dashed && bytes.HasSuffix(before, []byte("SM312")):
+			// The test's own MessageSids embed the number; the channel
+			// keeps them (hashed or not) to drop repeated deliveries.
+			form = len(numberForms)
+		case dashed && bytes.HasSuffix(before, []byte("(312) ")):
+			form = 3
+		case dashed && bytes.HasSuffix(before, []byte("312-")):
+			form = 4
+		case dashed:
+			form = 5
+		case bytes.HasSuffix(before, []byte("+1312")):
+			form = 0
+		case bytes.HasSuffix(before, []byte("1312")):
+			form = 1
+		case bytes.HasSuffix(before, []byte("312")):
+			form = 2
+		}
+		byForm[form]++
+		if form < len(numberForms) {
+			byNumber[last4]++
+		}
+	}
+}
+
+// countIDs counts the Telegram ids starting before limit in data.
+func countIDs(data []byte, limit int, ids []int64, byID map[string]int) {
+	for _, id := range ids {
+		s := []byte(strconv.FormatInt(id, 10))
+		for i := 0; i < limit; {
+			j := bytes.Index(data[i:], s)
+			if j < 0 || i+j >= limit {
+				break
+			}
+			byID[string(s)]++
+			i += j + 1
+		}
+	}
+}
+
+func isDigit(b byte) bool { return '0' <= b && b <= '9' }

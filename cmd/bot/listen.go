@@ -298,6 +298,10 @@ func (b *bodyLimit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	r.TransferEncoding = nil
+	// Handlers copy what they keep; the raw body (a webhook's holds the
+	// resident's number) is wiped rather than left for the garbage
+	// collector, which frees memory without overwriting it.
+	defer clear(body)
 	b.next.ServeHTTP(w, r)
 }
 
