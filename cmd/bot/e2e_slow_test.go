@@ -25,6 +25,15 @@ import (
 // an outside load test once used to take the server to 3.1 GiB.
 const slowClients = 20_000
 
+// slowRate is how many connections a second the test opens, over all its
+// processes: the slow clients are opened in about 5 s. A client that opens
+// connections faster than the server can accept them fills the kernel's
+// accept queue (4096 here), and every connection, /healthz's included,
+// then waits behind the queue or has its SYN dropped and resent a second
+// later, whatever the server does: that is a connection flood, for SYN
+// cookies and the firewall in front, not a slow client.
+const slowRate = 4000
+
 // TestSlowClients opens 20,000 connections that send their request a
 // byte at a time, once trickling headers and once trickling the body of
 // an unsigned SMS webhook, against the built binary with its default
@@ -46,6 +55,7 @@ func TestSlowClients(t *testing.T) {
 	for _, v := range slowVariants {
 		t.Run(v.name, func(t *testing.T) {
 			shedBefore := scrapeValue(t, s.base, "cita_http_connections_shed_total")
+			overflowsBefore := listenOverflows()
 			start := time.Now()
 			probe := startProbe(s.base, pid)
 			opened := count(t, holders, "open "+v.name, "opened")
@@ -63,10 +73,12 @@ func TestSlowClients(t *testing.T) {
 				h.do("close")
 			}
 			shed := scrapeValue(t, s.base, "cita_http_connections_shed_total") - shedBefore
+			overflows := listenOverflows() - overflowsBefore
 			t.Logf("%s: %d connections from %d processes in %v; %d closed by the server meanwhile (%v shed at the limit); "+
-				"healthz: %d probes, median %v, slowest %v, %d failed; server RSS peak %d MiB (VmHWM %d MiB)",
+				"healthz: %d probes, median %v, slowest %v, %d failed; server RSS peak %d MiB (VmHWM %d MiB); "+
+				"accept queue overflows (whole machine) %d",
 				v.name, opened, len(holders), time.Since(start).Round(time.Millisecond), dropped, shed,
-				p.probes, p.median.Round(time.Millisecond), p.slowest.Round(time.Millisecond), p.failed, p.maxRSS>>20, p.hwm>>20)
+				p.probes, p.median.Round(time.Millisecond), p.slowest.Round(time.Millisecond), p.failed, p.maxRSS>>20, p.hwm>>20, overflows)
 			if p.failed > 0 || p.probes == 0 {
 				t.Errorf("healthz failed %d of %d probes: %v", p.failed, p.probes, p.firstErr)
 			}
@@ -197,7 +209,7 @@ func (h *holder) run(cmd string) string {
 	switch verb, arg, _ := strings.Cut(cmd, " "); verb {
 	case "open":
 		var err error
-		h.conns, err = dialSlow(h.addr, h.n, h.shift, variantBytes(arg))
+		h.conns, err = dialSlow(h.addr, h.n, h.shift, slowRate*h.n/slowClients, variantBytes(arg))
 		if err != nil {
 			return err.Error()
 		}
@@ -274,13 +286,15 @@ func TestSlowClientHelper(t *testing.T) {
 	h.run("close")
 }
 
-// dialSlow opens n connections to addr and sends first on each, from
+// dialSlow opens n connections to addr, perSecond a second, and sends
+// first on each, from
 // loopback addresses of their own per process (shift) so that the ports of
 // one cannot run out. A connection the server closes at once to make room
 // counts all the same. It uses a few goroutines only: the race detector
 // allows about 8,000.
-func dialSlow(addr string, n, shift int, first []byte) ([]net.Conn, error) {
+func dialSlow(addr string, n, shift, perSecond int, first []byte) ([]net.Conn, error) {
 	conns := make([]net.Conn, n)
+	start := time.Now()
 	var next, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -293,6 +307,7 @@ func dialSlow(addr string, n, shift int, first []byte) ([]net.Conn, error) {
 				if i >= n {
 					return
 				}
+				time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(perSecond))))
 				c, err := d.Dial("tcp", addr)
 				if err != nil {
 					failed.Add(1)
@@ -443,4 +458,24 @@ func childOpenFiles(t *testing.T, pid int) (soft, hard int) {
 		}
 	}
 	return soft, hard
+}
+
+// listenOverflows is the machine's count of connections dropped because
+// an accept queue was full (TcpExt ListenOverflows), or -1 if unknown.
+func listenOverflows() int {
+	b, err := os.ReadFile("/proc/net/netstat")
+	if err != nil {
+		return -1
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		names, values := strings.Fields(lines[i]), strings.Fields(lines[i+1])
+		for j, name := range names {
+			if name == "ListenOverflows" && j < len(values) {
+				n, _ := strconv.Atoi(values[j])
+				return n
+			}
+		}
+	}
+	return -1
 }
