@@ -24,7 +24,8 @@ func disableCoreDumps() error {
 }
 
 // openFileLimit is the soft limit on open files. The Go runtime has
-// already raised it to the hard limit at start (Go 1.19 and later).
+// already raised it to one below the hard limit at start (Go 1.19 and
+// later).
 func openFileLimit() int {
 	var l unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &l); err != nil || l.Cur > 1<<30 {
