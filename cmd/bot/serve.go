@@ -120,15 +120,18 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return fail("listen on %s (CITA_METRICS_ADDR): %v", c.MetricsAddr, err)
 		}
 	}
-	stopTelegram := func() {}
+	// stopTelegram ends the Telegram channel by its context's deadline.
+	stopTelegram := func(context.Context) {}
 	if tg != nil {
-		if stopTelegram, err = m.startTelegram(ctx, tg, mux, log); err != nil {
+		stop, err := m.startTelegram(ctx, tg, mux, log)
+		if err != nil {
 			ln.Close()
 			if metricsLn != nil {
 				metricsLn.Close()
 			}
 			return err
 		}
+		stopTelegram = func(context.Context) { stop() } // its own bound: polling, then 3 s
 	}
 	var handler http.Handler = instrument(newBodyLimit(mux, int64(c.BodyBudgetMiB)<<20))
 	if strings.HasPrefix(c.PublicURL, "https://") {
@@ -185,7 +188,7 @@ const (
 // time left. What they could not finish is logged as a count, never as
 // what it was (P3); the reminder reconciliation picks up reminders left at
 // Twilio.
-func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, jobs *cron.Cron, smsCh *sms.Channel, stopTelegram func()) {
+func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, jobs *cron.Cron, smsCh *sms.Channel, stopTelegram func(context.Context)) {
 	log.Info("shutting down")
 	deadline := began.Add(shutdownGrace)
 	httpCtx, cancel := context.WithDeadline(context.Background(), began.Add(httpGrace))
@@ -209,7 +212,7 @@ func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, j
 		})
 	}
 	wg.Go(func() {
-		if !waitUntil(ctx, func() { stopTelegram() }) {
+		if !waitUntil(ctx, func() { stopTelegram(ctx) }) {
 			log.Warn("shutdown: telegram sender still busy, left undone")
 		}
 	})
