@@ -108,6 +108,7 @@ type server struct {
 	Config
 	sessions *sessions
 	throttle *throttle
+	lookups  *lookups
 	pages    map[string]*template.Template
 }
 
@@ -133,7 +134,7 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Config: c, sessions: newSessions(), throttle: newThrottle(), pages: pages}
+	s := &server{Config: c, sessions: newSessions(), throttle: newThrottle(), lookups: newLookups(), pages: pages}
 
 	mux := http.NewServeMux()
 	static, err := fs.Sub(staticFS, "static")
