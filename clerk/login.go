@@ -1,6 +1,7 @@
 package clerk
 
 import (
+	"context"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -46,86 +47,108 @@ func clientAddr(r *http.Request) string {
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.ToLower(strings.TrimSpace(r.PostFormValue("username")))
 	password := r.PostFormValue("password")
-	addr := clientAddr(r)
-	failed := func() {
-		s.render(w, r, http.StatusUnauthorized, "login", nil, pageData{
-			Title: "Sign in",
-			Flash: []flash{{Error: true, Text: loginFailed}},
-			Data:  loginData{Username: name},
-		})
-	}
 	if name == "" || password == "" || len(name) > 64 {
-		failed()
+		s.loginFailed(w, r, name, attempt{who: "-"})
 		return
 	}
-	release, err := s.throttle.enter(r.Context(), nameKey(name), addrKey(addr))
-	if err != nil {
+	a, err := s.attempt(r.Context(), name, password, clientAddr(r))
+	switch {
+	case err != nil && r.Context().Err() != nil:
 		return // the client has gone
+	case err != nil:
+		s.internalError(w, r, "sign in", err)
+		return
+	case a.refusedHash != "":
+		// For timing only, outside the gates so that the next try goes
+		// on: a refusal takes as long as a wrong password.
+		checkPassword(a.refusedHash, password)
+		s.loginFailed(w, r, name, a)
+		return
+	case a.role == "":
+		s.loginFailed(w, r, name, a)
+		return
 	}
-	held := true
-	defer func() {
-		if held {
-			release()
-		}
-	}()
+	now := s.Now()
+	token := s.sessions.create(name, now)
+	s.setCookie(w, token)
+	p := &principal{name: name, role: a.role, token: token}
+	s.audit(p, "sign-in", "")
+	http.Redirect(w, r, "/clerk/", http.StatusSeeOther)
+}
+
+// attempt is the outcome of one sign-in.
+type attempt struct {
+	role        string   // the account's role if the sign-in succeeded, else ""
+	who         string   // the name for the audit log: the account's, or "-"
+	audit       []string // audit entries for a failure or refusal
+	refusedHash string   // set when a lock refused: the hash to check anyway
+}
+
+// attempt decides a sign-in of name from addr. It holds the gates of the
+// name and of the address throughout, so attempts on either are decided
+// one at a time: the lock is read, the password checked and the failure
+// counted before the next attempt reads the lock.
+func (s *server) attempt(ctx context.Context, name, password, addr string) (attempt, error) {
+	release, err := s.throttle.enter(ctx, nameKey(name), addrKey(addr))
+	if err != nil {
+		return attempt{}, err
+	}
+	defer release()
 	now := s.Now()
 	role, hash, ok, err := s.Accounts.ClerkAccount(name)
 	if err != nil {
-		s.internalError(w, r, "sign in", err)
-		return
-	}
-	if !ok {
-		hash = dummyHash()
+		return attempt{}, err
 	}
 	// Only an existing account's name goes into the audit log: a made-up
 	// name may be a password typed into the wrong field.
-	who := "-"
+	a := attempt{who: "-"}
 	if ok {
-		who = name
+		a.who = name
+	} else {
+		hash = dummyHash()
 	}
-
 	if which, first := s.throttle.locked(now, name, addr); which != lockNone {
-		held = false
-		release() // the hash below is for timing only: let the next try in
-		checkPassword(hash, password)
+		a.refusedHash = hash
 		if first {
-			s.auditSignIn(who, "sign-in-refused: "+which+" locked")
+			a.audit = []string{"sign-in-refused: " + which + " locked"}
 		}
-		failed()
-		return
+		return a, nil
 	}
 	match, err := checkPassword(hash, password)
 	if err != nil && ok {
 		s.Log.Error("clerk sign in: stored password hash unreadable", "clerk", name)
 	}
-	if !ok || !match || (role != RoleClerk && role != RoleManager) {
-		started := s.throttle.fail(now, name, addr, ok)
-		held = false
-		release()
-		why := "sign-in-failed: wrong password"
-		if !ok {
-			why = "sign-in-failed: unknown name"
-		}
-		s.auditSignIn(who, why)
-		for _, l := range started {
-			s.auditSignIn(who, "lockout: "+l+" locked for 15 minutes")
-		}
-		failed()
-		return
+	if ok && match && (role == RoleClerk || role == RoleManager) {
+		a.role = role
+		return a, nil
 	}
-	held = false
-	release()
-	token := s.sessions.create(name, now)
-	s.setCookie(w, token)
-	p := &principal{name: name, role: role, token: token}
-	s.audit(p, "sign-in", "")
-	http.Redirect(w, r, "/clerk/", http.StatusSeeOther)
+	a.audit = []string{"sign-in-failed: wrong password"}
+	if !ok {
+		a.audit[0] = "sign-in-failed: unknown name"
+	}
+	for _, l := range s.throttle.fail(now, name, addr, ok) {
+		a.audit = append(a.audit, "lockout: "+l+" locked for 15 minutes")
+	}
+	return a, nil
 }
 
-// auditSignIn records a failed or refused sign-in. It never records the
-// password or the source address.
-func (s *server) auditSignIn(who, action string) {
-	s.audit(&principal{name: who}, action, "")
+// loginFailed answers a failed sign-in, then writes its audit entries. The
+// page is complete (render sets its length) and flushed first, so that the
+// time of a disk write does not tell a wrong password (always audited)
+// from a refusal by a lock (audited once per lock). Neither the password
+// nor the source address is written.
+func (s *server) loginFailed(w http.ResponseWriter, r *http.Request, name string, a attempt) {
+	s.render(w, r, http.StatusUnauthorized, "login", nil, pageData{
+		Title: "Sign in",
+		Flash: []flash{{Error: true, Text: loginFailed}},
+		Data:  loginData{Username: name},
+	})
+	if len(a.audit) > 0 {
+		http.NewResponseController(w).Flush()
+	}
+	for _, e := range a.audit {
+		s.audit(&principal{name: a.who}, e, "")
+	}
 }
 
 type loginData struct{ Username string }
