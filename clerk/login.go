@@ -19,22 +19,46 @@ func (s *server) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // clientAddr is the address sign-in failures are counted against: the
-// connection's peer, never a header a client can set. An IPv6 address
-// counts as its /64, since one subscriber usually holds a whole /64. Behind
-// a reverse proxy every clerk shares the proxy's address (see the README's
-// clerk section).
-func clientAddr(r *http.Request) string {
+// connection's peer, never a header a client can set, unless the peer is
+// one of Config.TrustedProxies; then it is the last address in
+// X-Forwarded-For that is not a trusted proxy (each proxy appends the
+// address it got the request from, so entries left of that one are the
+// client's to invent). An IPv6 address counts as its /64, since one
+// subscriber usually holds a whole /64.
+func (s *server) clientAddr(r *http.Request) string {
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	a := ap.Addr().Unmap()
+	if s.trusted(a) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // a malformed entry: trust nothing left of it
+			}
+			a = hop.Unmap()
+			if !s.trusted(a) {
+				break
+			}
+		}
+	}
 	if a.Is6() {
 		if p, err := a.Prefix(64); err == nil {
 			return p.String()
 		}
 	}
 	return a.String()
+}
+
+func (s *server) trusted(a netip.Addr) bool {
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // login checks a sign-in. Attempts on one name, and from one address, are
@@ -51,7 +75,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		s.loginFailed(w, r, name, attempt{who: "-"})
 		return
 	}
-	a, err := s.attempt(r.Context(), name, password, clientAddr(r))
+	a, err := s.attempt(r.Context(), name, password, s.clientAddr(r))
 	switch {
 	case err != nil && r.Context().Err() != nil:
 		return // the client has gone

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -394,5 +395,53 @@ func TestSignInAgainEndsOldSession(t *testing.T) {
 	}
 	if code := getWith(f, other); code != http.StatusOK {
 		t.Fatalf("another clerk's session: %d, want 200", code)
+	}
+}
+
+// loginVia posts a sign-in from peer, with an X-Forwarded-For header.
+func loginVia(f *fixture, name, pw, peer, forwarded string) int {
+	req := httptest.NewRequest("POST", "/clerk/login", strings.NewReader(url.Values{"username": {name}, "password": {pw}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", forwarded)
+	req.RemoteAddr = peer + ":40000"
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	return rec.Code
+}
+
+// X-Forwarded-For counts only when the peer is a configured proxy, and
+// then only its last untrusted entry: what the proxy itself saw.
+func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		name    string
+		trusted []netip.Prefix
+		// the guesser's five tries and the clerk's try afterwards
+		guessPeer, guessXFF, clerkPeer, clerkXFF string
+		clerkGetsIn                              bool
+	}{
+		{"no proxies configured: the header is ignored", nil,
+			"198.51.100.1", "203.0.113.1", "198.51.100.1", "203.0.113.2", false},
+		{"behind a trusted proxy: clients counted apart", proxies,
+			"10.0.0.2", "203.0.113.1", "10.0.0.2", "203.0.113.2", true},
+		{"a spoofed entry left of the real one is ignored", proxies,
+			"10.0.0.2", "192.0.2.77, 203.0.113.1", "10.0.0.2", "192.0.2.99, 203.0.113.1", false},
+		{"two trusted hops are skipped", proxies,
+			"10.0.0.2", "203.0.113.1, 10.9.9.9", "10.0.0.3", "203.0.113.2, 10.9.9.9", true},
+		{"an untrusted peer cannot claim another address", proxies,
+			"198.51.100.1", "203.0.113.1", "198.51.100.1", "203.0.113.2", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(c *clerk.Config) { c.TrustedProxies = tc.trusted })
+			for range 5 {
+				if code := loginVia(f, "ana", "wrong password", tc.guessPeer, tc.guessXFF); code != http.StatusUnauthorized {
+					t.Fatalf("guess: %d", code)
+				}
+			}
+			code := loginVia(f, "ana", password, tc.clerkPeer, tc.clerkXFF)
+			if got := code == http.StatusSeeOther; got != tc.clerkGetsIn {
+				t.Fatalf("clerk after the guesses: %d, want sign-in %v", code, tc.clerkGetsIn)
+			}
+		})
 	}
 }
