@@ -61,13 +61,16 @@ type Reconciled struct {
 	Kept      int // scheduled reminders of active appointments, left alone
 	Cancelled int // scheduled reminders whose code is no longer active
 	Deleted   int // cancelled reminders deleted, those cancelled now included
+	// Undeleted counts cancelled reminders Twilio refused to delete yet
+	// (it may, for a minute or so after a cancel); the next run tries again.
+	Undeleted int
 	Others    int // scheduled messages that carry no code: not ours, left alone
 	Failed    int // reminders a call failed for; the next run tries again
 }
 
 func (r Reconciled) String() string {
-	return fmt.Sprintf("%d reminders of active appointments kept, %d of gone appointments cancelled, %d cancelled reminders deleted, %d other scheduled messages left alone, %d failed",
-		r.Kept, r.Cancelled, r.Deleted, r.Others, r.Failed)
+	return fmt.Sprintf("%d reminders of active appointments kept, %d of gone appointments cancelled, %d cancelled reminders deleted (%d not yet), %d other scheduled messages left alone, %d failed",
+		r.Kept, r.Cancelled, r.Deleted, r.Undeleted, r.Others, r.Failed)
 }
 
 // Reconcile cancels, at Twilio, every scheduled reminder whose code is not
@@ -148,15 +151,19 @@ func (r retrier) reconcile(ctx context.Context, box Outbox, appts Appointments, 
 		// A cancelled reminder still holds the code, office, day and time
 		// and the number at Twilio, and the redact job never sees it (it
 		// was never sent): delete it.
-		if err := r.retry(ctx, func() error { return box.Delete(w.sid) }); err != nil {
+		err := r.retry(ctx, func() error { return box.Delete(w.sid) })
+		switch {
+		case err == nil:
+			rep.Deleted++
+		case retryable(err):
 			rep.Failed++
 			first = cmpOr(first, fmt.Errorf("delete: status %d", Status(err)))
-			continue
+		default:
+			rep.Undeleted++
 		}
-		rep.Deleted++
 	}
 	log.Info("sms: reconcile reminders", "kept", rep.Kept, "cancelled", rep.Cancelled, "deleted", rep.Deleted,
-		"others", rep.Others, "failed", rep.Failed)
+		"undeleted", rep.Undeleted, "others", rep.Others, "failed", rep.Failed)
 	if first != nil {
 		return rep, fmt.Errorf("reconcile: %d reminders not done: %w", rep.Failed, first)
 	}

@@ -249,6 +249,27 @@ func TestReconcileDuringAnOutage(t *testing.T) {
 	}
 }
 
+// Twilio may refuse to delete a message just cancelled (409, error
+// 20009): not a failure, the next run deletes it.
+func TestReconcileDeleteRefusedRightAfterCancel(t *testing.T) {
+	f := newReconcileFixture(t)
+	if err := f.store.Delete(f.gone.Code); err != nil {
+		t.Fatal(err)
+	}
+	f.twilio.Fail("DELETE", "/Messages/SM", 409, 1)
+	rep, err := f.ch.Reconcile(context.Background(), f.store)
+	if want := (Reconciled{Kept: 1, Cancelled: 1, Undeleted: 1, Others: 1}); err != nil || rep != want {
+		t.Errorf("first run: %+v, %v; want %+v and no error", rep, err, want)
+	}
+	if got := f.status(f.goneSID); got != "canceled" {
+		t.Errorf("after the first run the reminder is %s, want canceled", got)
+	}
+	rep, err = f.ch.Reconcile(context.Background(), f.store)
+	if want := (Reconciled{Kept: 1, Deleted: 1, Others: 1}); err != nil || rep != want {
+		t.Errorf("second run: %+v, %v; want %+v", rep, err, want)
+	}
+}
+
 // Shutdown ends a run between calls.
 func TestReconcileStopsWithContext(t *testing.T) {
 	f := newReconcileFixture(t)

@@ -118,6 +118,13 @@ func TestReconcileEndToEnd(t *testing.T) {
 	if got := status(noCode); got != "scheduled" {
 		t.Errorf("a scheduled message without a code is %s, want left alone", got)
 	}
+	if out, code := e.run("", "jobs", "run", "reconcile", "--date", "2026-11-30"); code != 2 || !strings.Contains(out, "takes no --date") {
+		t.Errorf("reconcile --date: exit %d\n%s", code, out)
+	}
+	noTwilio := newEnv(t)
+	if out, code := noTwilio.run("", "jobs", "run", "reconcile"); code == 0 || !strings.Contains(out, "TWILIO_ACCOUNT_SID is not set") {
+		t.Errorf("reconcile without Twilio: exit %d\n%s", code, out)
+	}
 	for _, s := range spellings("(312) 555-0181") {
 		if strings.Contains(e.logs.String(), s) {
 			t.Errorf("logs hold %q", s)
