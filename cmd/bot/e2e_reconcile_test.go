@@ -131,3 +131,28 @@ func TestReconcileEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// SIGTERM does not wait for a reconciliation stuck at Twilio: the listing
+// hangs well past the Twilio client's timeout (10 s), and serve exits
+// within the 5 s the README promises.
+func TestReconcileDoesNotHoldShutdown(t *testing.T) {
+	t0, _ := time.Parse(time.RFC3339, e2eNow)
+	fake := twiliotest.New(func() time.Time { return t0 })
+	defer fake.Close()
+	e := newEnv(t)
+	e.vars = append(e.vars,
+		"TWILIO_ACCOUNT_SID="+twiliotest.AccountSID,
+		"TWILIO_AUTH_TOKEN="+twiliotest.AuthToken,
+		"TWILIO_MESSAGING_SERVICE_SID="+twiliotest.ServiceSID,
+		"TWILIO_API_BASE="+fake.URL,
+		"CITA_PUBLIC_URL="+smsPublicURL,
+	)
+	fake.Hang("GET", "/Messages.json", 30*time.Second, 1)
+	_, stop := startServe(t, e)
+	eventually(t, "the reconciliation's listing", func() bool { return fake.Count("GET", "/Messages.json") == 1 })
+	began := time.Now()
+	out := stop()
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("shutdown took %v with a reconciliation stuck at Twilio, want under 5 s\n%s", took, out)
+	}
+}

@@ -167,14 +167,25 @@ func (m *Main) reconcile(ctx context.Context, c Config) error {
 
 // scheduleReconcile adds the reminder reconciliation to serve's cron: at
 // start, then every reconcileEvery. ctx is serve's: shutdown ends a run
-// between two Twilio calls. A nil channel (no SMS) schedules nothing.
+// between two Twilio calls, and does not wait for the call in flight
+// (twilio-go calls take no context and may take twilioTimeout): that run
+// is abandoned, and the next start does its work again. A nil channel (no
+// SMS) schedules nothing.
 func scheduleReconcile(ctx context.Context, jobs *cron.Cron, ch *sms.Channel, appts sms.Appointments, log *slog.Logger) {
 	if ch == nil {
 		return
 	}
 	jobs.Schedule(&startThenEvery{every: reconcileEvery}, cron.FuncJob(timedJob("reconcile", func() {
-		if _, err := ch.Reconcile(ctx, appts); err != nil && ctx.Err() == nil {
-			log.Error("reconcile", "err", err)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := ch.Reconcile(ctx, appts); err != nil && ctx.Err() == nil {
+				log.Error("reconcile", "err", err)
+			}
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
 		}
 	})))
 }
