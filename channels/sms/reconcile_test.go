@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -307,5 +309,45 @@ func TestReconcilePages(t *testing.T) {
 	}
 	if rep.Cancelled != 1 || f.status(f.goneSID) != "deleted while canceled" {
 		t.Errorf("the reminder on page 2 was not cancelled: %+v, %s", rep, f.status(f.goneSID))
+	}
+}
+
+// BenchmarkReconcile is one hourly run over 20,000 reminders of active
+// appointments at the fake (20 pages): what serve spends when nothing
+// needs cancelling.
+func BenchmarkReconcile(b *testing.B) {
+	const n = 20000
+	now := testNow
+	fake := twiliotest.New(func() time.Time { return now })
+	defer fake.Close()
+	store, err := storage.Open(filepath.Join(b.TempDir(), "cita.db"), storage.Options{Location: scheduling.Demo().Location, NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	start := time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
+	for i := range n {
+		code := fmt.Sprintf("%c%c%c%c%c%c", scheduling.CodeAlphabet[i%31], scheduling.CodeAlphabet[i/31%31], scheduling.CodeAlphabet[i/961%31], 'Z', 'Z', 'Z')
+		a := scheduling.Appointment{Identity: scheduling.Identity{Epoch: 1, Hash: sha256.Sum256(fmt.Append(nil, i))},
+			Office: "city-hall", Start: start, Lang: "en", Code: code, Status: scheduling.StatusBooked,
+			Made: scheduling.DateOf(now)}
+		if err := store.Insert(a, n); err != nil {
+			b.Fatal(err)
+		}
+		fake.Schedule(resident, "Reminder: CityKey appointment Wed 2 Dec at 9:00 AM, City Hall, 121 N LaSalle St. Code "+code+". Bring your documents.",
+			twiliotest.ServiceSID, start.Add(-24*time.Hour))
+	}
+	hc, err := HTTPClient(fake.URL, 30*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tw := NewTwilio(twiliotest.AccountSID, twiliotest.AuthToken, twiliotest.ServiceSID, hc)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := Reconcile(context.Background(), tw, store, log)
+		if err != nil || rep.Kept != n {
+			b.Fatalf("%+v, %v", rep, err)
+		}
 	}
 }

@@ -374,7 +374,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	size = min(size, 1000) // and its largest
 	page, _ := strconv.Atoi(q.Get("Page"))
 	s.mu.Lock()
-	var match []map[string]any
+	var match []*Message
 	for _, m := range s.sorted() {
 		if (q.Get("To") != "" && m.To != q.Get("To")) || (q.Get("From") != "" && m.From != q.Get("From")) {
 			continue
@@ -385,13 +385,17 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		if (hasBefore && !m.Sent.Before(before)) || (hasAfter && m.Sent.Before(after)) {
 			continue
 		}
-		match = append(match, s.json(m))
+		match = append(match, m)
 	}
-	s.mu.Unlock()
 	from := min(page*size, len(match))
 	to := min(from+size, len(match))
+	out := make([]map[string]any, 0, to-from)
+	for _, m := range match[from:to] {
+		out = append(out, s.json(m))
+	}
+	s.mu.Unlock()
 	resp := map[string]any{
-		"messages": match[from:to], "page": page, "page_size": size, "start": from, "end": to,
+		"messages": out, "page": page, "page_size": size, "start": from, "end": to,
 		"uri": r.URL.RequestURI(), "first_page_uri": r.URL.Path,
 	}
 	if to < len(match) {
