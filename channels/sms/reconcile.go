@@ -126,10 +126,13 @@ func (r retrier) reconcile(ctx context.Context, box Outbox, appts Appointments, 
 		return rep, fmt.Errorf("reconcile: %w", err)
 	}
 	var first error
-	for _, w := range found {
+	defer func() {
+		log.Info("sms: reconcile reminders", "kept", rep.Kept, "cancelled", rep.Cancelled, "deleted", rep.Deleted,
+			"undeleted", rep.Undeleted, "others", rep.Others, "failed", rep.Failed)
+	}()
+	for i, w := range found {
 		if err := ctx.Err(); err != nil {
-			first = errors.Join(first, err)
-			break
+			return rep, fmt.Errorf("reconcile: stopped with %d of %d reminders to go: %w", len(found)-i, len(found), err)
 		}
 		if w.scheduled {
 			if slices.ContainsFunc(w.codes, func(c string) bool { return active[c] }) {
@@ -162,8 +165,6 @@ func (r retrier) reconcile(ctx context.Context, box Outbox, appts Appointments, 
 			rep.Undeleted++
 		}
 	}
-	log.Info("sms: reconcile reminders", "kept", rep.Kept, "cancelled", rep.Cancelled, "deleted", rep.Deleted,
-		"undeleted", rep.Undeleted, "others", rep.Others, "failed", rep.Failed)
 	if first != nil {
 		return rep, fmt.Errorf("reconcile: %d reminders not done: %w", rep.Failed, first)
 	}
