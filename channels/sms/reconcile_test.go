@@ -151,7 +151,7 @@ func TestReconcileCatchesWhatAnOutageLeft(t *testing.T) {
 			// Twilio answers 500 to every message call for longer than the
 			// queue's four tries (1+2+4 ms of backoff here, ~7 s in
 			// production, against an outage of ~10 s in the review).
-			const outage = 300 * time.Millisecond
+			const outage = time.Second // far longer than 4 tries take here, even on a loaded machine
 			overGET := f.twilio.FailFor("GET", "/Messages", 500, outage)
 			overPOST := f.twilio.FailFor("POST", "/Messages", 500, outage)
 			f.say("SM70", conversations.Effect{Kind: tc.effect, Appointment: f.gone})
@@ -232,7 +232,7 @@ func TestReconcileDuringAnOutage(t *testing.T) {
 			if err := f.store.Delete(f.gone.Code); err != nil {
 				t.Fatal(err)
 			}
-			over := f.twilio.FailFor(tc.method, tc.path, 503, 300*time.Millisecond)
+			over := f.twilio.FailFor(tc.method, tc.path, 503, time.Second)
 			rep, err := f.ch.Reconcile(context.Background(), f.store)
 			if err == nil || !strings.Contains(err.Error(), "status 503") {
 				t.Errorf("reconcile during the outage: %+v, %v; want an error with the status", rep, err)
