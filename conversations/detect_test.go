@@ -1,6 +1,7 @@
 package conversations_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,7 +100,7 @@ func TestSwitchLanguage(t *testing.T) {
 			if n == 0 {
 				t.Fatalf("%s: %q offers no %q:\n%s", from, word, name, conversations.Render(r))
 			}
-			if r = say(string(rune('0' + n))); r.Lang != to {
+			if r = say(strconv.Itoa(n)); r.Lang != to {
 				t.Errorf("%s -> %s: Lang = %q", from, to, r.Lang)
 			}
 			say("menu")

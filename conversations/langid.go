@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/pemistahl/lingua-go"
 )
@@ -16,6 +17,12 @@ import (
 // not read the menu at all). Measured on conversations/testdata/langid:
 // see docs/LOCALES.md.
 const minConfidence = 0.75
+
+// minWords and minLetters are the least text lingua is asked about.
+const (
+	minWords   = 2
+	minLetters = 8
+)
 
 // identifier recognizes the language of a first message among a program's
 // languages, by script first: a script only one language uses decides alone
@@ -127,9 +134,14 @@ func (id *identifier) group(text string) *scriptGroup {
 }
 
 // guess asks lingua which of g's languages text is in; ok only when it is
-// at least minConfidence sure.
-func (g *scriptGroup) guess(text string) (string, bool) {
-	if g.lingua == nil {
+// at least minConfidence sure, and the text long enough for its n-grams to
+// mean something: on one short word it will call "asdf" French.
+func (g *scriptGroup) guess(text string, words []string) (string, bool) {
+	letters := 0
+	for _, w := range words {
+		letters += utf8.RuneCountInString(w)
+	}
+	if g.lingua == nil || len(words) < minWords || letters < minLetters {
 		return "", false
 	}
 	vals := g.lingua.ComputeLanguageConfidenceValues(text)
@@ -175,7 +187,7 @@ func (e *Engine) detect(langs []string, text string) (string, bool) {
 			// lingua's guess.
 			return "", false
 		}
-		if l, ok := g.guess(text); ok {
+		if l, ok := g.guess(text, words); ok {
 			return l, true
 		}
 		if ok {

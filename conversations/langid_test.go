@@ -24,10 +24,24 @@ const (
 
 type labelled struct{ lang, text string }
 
-// corpus reads testdata/langid/first-messages.tsv.
+// corpusFiles are the labelled first messages: the set the greeting and
+// common-word lists were tuned on, and a held-out set written after.
+var corpusFiles = []string{"testdata/langid/first-messages.tsv", "testdata/langid/heldout.tsv"}
+
+// corpus reads all corpus files.
 func corpus(t testing.TB) []labelled {
 	t.Helper()
-	f, err := os.Open("testdata/langid/first-messages.tsv")
+	var out []labelled
+	for _, name := range corpusFiles {
+		out = append(out, corpusFile(t, name)...)
+	}
+	return out
+}
+
+// corpusFile reads one file of code TAB text lines.
+func corpusFile(t testing.TB, name string) []labelled {
+	t.Helper()
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +55,7 @@ func corpus(t testing.TB) []labelled {
 		}
 		lang, text, ok := strings.Cut(line, "\t")
 		if !ok || lang == "" || text == "" {
-			t.Fatalf("first-messages.tsv:%d: want code TAB text", n)
+			t.Fatalf("%s:%d: want code TAB text", name, n)
 		}
 		out = append(out, labelled{lang, text})
 	}
