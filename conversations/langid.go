@@ -18,10 +18,14 @@ import (
 // see docs/LOCALES.md.
 const minConfidence = 0.75
 
-// minWords and minLetters are the least text lingua is asked about.
+// minWords and minLetters are the least text lingua is asked about, more in
+// Latin letters: there lingua chooses among many languages, and keyboard
+// mash, names and codes are typed in Latin ("asdf qwer" is 83% French to it).
 const (
-	minWords   = 2
-	minLetters = 8
+	minWords        = 2
+	minLetters      = 8
+	minLatinWords   = 3
+	minLatinLetters = 15
 )
 
 // identifier recognizes the language of a first message among a program's
@@ -141,7 +145,11 @@ func (g *scriptGroup) guess(text string, words []string) (string, bool) {
 	for _, w := range words {
 		letters += utf8.RuneCountInString(w)
 	}
-	if g.lingua == nil || len(words) < minWords || letters < minLetters {
+	needWords, needLetters := minWords, minLetters
+	if g.script == "Latin" {
+		needWords, needLetters = minLatinWords, minLatinLetters
+	}
+	if g.lingua == nil || len(words) < needWords || letters < needLetters {
 		return "", false
 	}
 	vals := g.lingua.ComputeLanguageConfidenceValues(text)

@@ -89,11 +89,11 @@ func (r *langidResult) wrongPct() float64 { return 100 * float64(r.wrong) / floa
 
 // runCorpus sends each message as the first of a new resident's session,
 // with no channel hint, and records the language of the reply.
-func runCorpus(t testing.TB) *langidResult {
+func runCorpus(t testing.TB, msgs []labelled) *langidResult {
 	f := newFixture(t)
 	res := &langidResult{langs: f.program.Languages, confusion: map[string]map[string]int{}, total: map[string]int{}, right: map[string]int{}}
 	def := f.program.Languages[0]
-	for i, m := range corpus(t) {
+	for i, m := range msgs {
 		r := f.engine.Handle(conversations.Inbound{Identity: resident(1000 + i), Text: m.text}, f.now)
 		if res.confusion[m.lang] == nil {
 			res.confusion[m.lang] = map[string]int{}
@@ -152,7 +152,11 @@ func (r *langidResult) matrix() string {
 //
 //	go test ./conversations -run LangIDCorpus -v
 func TestLangIDCorpus(t *testing.T) {
-	res := runCorpus(t)
+	res := runCorpus(t, corpus(t))
+	for _, name := range corpusFiles {
+		r := runCorpus(t, corpusFile(t, name))
+		t.Logf("%s: accuracy %.1f%%, wrong language %.1f%% (%d messages)", name, r.accuracy(), r.wrongPct(), r.n)
+	}
 	for _, l := range res.langs {
 		if res.total[l] < 25 {
 			t.Errorf("%s: %d messages in the corpus, want at least 25", l, res.total[l])
@@ -209,7 +213,7 @@ func TestLangIDFigures(t *testing.T) {
 	}
 	per := time.Since(start) / time.Duration(rounds*len(msgs))
 
-	res := runCorpus(t)
+	res := runCorpus(t, msgs)
 	fmt.Printf("# langid: %d messages, %d languages, detector built in %v\n", res.n, len(res.total), build.Round(time.Millisecond))
 	fmt.Printf("BENCH langid_accuracy_pct %.1f %%\n", res.accuracy())
 	fmt.Printf("BENCH langid_wrong_pct %.1f %%\n", res.wrongPct())
