@@ -283,3 +283,38 @@ func TestPluralForms(t *testing.T) {
 		}
 	}
 }
+
+// TestReview: every file states its review status, and Drafts lists those
+// that are neither the reference nor reviewed (with a date).
+func TestReview(t *testing.T) {
+	c := mustLoad(t)
+	for _, lang := range c.Languages() {
+		r := c.Review(lang)
+		ok := r == "draft" || r == "reference" && lang == Reference
+		if d, found := strings.CutPrefix(r, "reviewed "); found {
+			_, err := time.Parse(time.DateOnly, d)
+			ok = err == nil
+		}
+		if !ok {
+			t.Errorf("%s: language.review = %q, want draft or reviewed YYYY-MM-DD", lang, r)
+		}
+	}
+	for _, lang := range c.Languages() {
+		if want := c.Review(lang) == "draft"; slices.Contains(c.Drafts(), lang) != want {
+			t.Errorf("Drafts() = %v: %s (%s) listed %v", c.Drafts(), lang, c.Review(lang), !want)
+		}
+	}
+
+	fsys := fstest.MapFS{
+		"active.en.toml": {Data: []byte(`"language.review" = "reference"`)},
+		"active.es.toml": {Data: []byte(`"language.review" = "reviewed 2026-12-01"`)},
+		"active.fr.toml": {Data: []byte(`"language.review" = "draft"`)},
+	}
+	small, err := load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := small.Drafts(); !slices.Equal(d, []string{"fr"}) {
+		t.Errorf("Drafts() = %v, want [fr]", d)
+	}
+}
