@@ -241,4 +241,3 @@ func rssKiB(t testing.TB) int {
 	t.Fatal("no VmRSS in /proc/self/status")
 	return 0
 }
-
