@@ -203,3 +203,34 @@ func TestYesNoWords(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectFewLanguages: a program with one Latin-script language still
+// recognizes the transliterated greetings of its others, and a text in a
+// script it does not offer gets the default.
+func TestDetectFewLanguages(t *testing.T) {
+	tests := []struct {
+		name  string
+		langs []string
+		text  string
+		want  string
+	}{
+		{"privet", []string{"en", "ru"}, "privet", "ru"},
+		{"cyrillic", []string{"en", "ru"}, "добрый день", "ru"},
+		{"ukrainian goes to the only cyrillic language", []string{"en", "ru"}, "добрий день", "ru"},
+		{"hello", []string{"en", "ru"}, "hello", "en"},
+		{"default not latin", []string{"zh", "en"}, "hello", "en"},
+		{"nothing known", []string{"zh", "en"}, "asdf", "zh"},
+		{"hangul not offered", []string{"en", "es"}, "안녕하세요", "en"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.program.Languages = tt.langs
+			e := conversations.New(f.svc, f.catalog)
+			r := e.Handle(conversations.Inbound{Identity: resident(1), Text: tt.text}, f.now)
+			if r.Lang != tt.want {
+				t.Errorf("languages %v, %q: Lang = %q, want %q", tt.langs, tt.text, r.Lang, tt.want)
+			}
+		})
+	}
+}

@@ -173,7 +173,7 @@ func (e *Engine) detect(langs []string, text string) (string, bool) {
 	id := e.identifier(langs)
 	words := fold(text)
 	if g := id.group(text); g != nil {
-		if len(g.langs) == 1 {
+		if len(g.langs) == 1 && g != id.latin {
 			return g.langs[0], true
 		}
 		// Greetings in Latin letters include other scripts' languages
