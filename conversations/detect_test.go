@@ -100,10 +100,10 @@ func TestDetectLanguage(t *testing.T) {
 		{"nonsense words", "asdf qwerty zxcv", "", "en"},
 		{"emoji", "👋🙂", "", "en"},
 	}
-	for _, tt := range tests {
+	f := newFixture(t)
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			r := f.engine.Handle(conversations.Inbound{Identity: resident(1), Text: tt.text, LangHint: tt.hint}, f.now)
+			r := f.engine.Handle(conversations.Inbound{Identity: resident(300 + i), Text: tt.text, LangHint: tt.hint}, f.now)
 			if r.Lang != tt.want {
 				t.Errorf("Handle(%q, hint %q): Lang = %q, want %q (reply %q)", tt.text, tt.hint, r.Lang, tt.want, r.Text)
 			}
