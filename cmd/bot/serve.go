@@ -178,9 +178,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 // The parts of the shutdown, from the signal. The whole ends within
 // shutdownGrace; the README promises 5 s.
 const (
-	shutdownGrace = 3500 * time.Millisecond
+	shutdownGrace = 4 * time.Second
 	// httpGrace: requests in flight are answered; then connections are cut.
-	httpGrace = 1500 * time.Millisecond
+	httpGrace = 3 * time.Second
 )
 
 // shutdown stops the server within shutdownGrace of began, whatever the
