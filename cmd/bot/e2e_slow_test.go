@@ -68,7 +68,7 @@ func TestSlowClients(t *testing.T) {
 	addr := strings.TrimPrefix(s.base, "http://")
 
 	holders := startHolders(t, addr, slowClients, perProcess)
-	for _, v := range slowVariants {
+	for vi, v := range slowVariants {
 		t.Run(v.name, func(t *testing.T) {
 			shedBefore := scrapeValue(t, s.base, "cita_http_connections_shed_total")
 			overflowsBefore := listenOverflows()
@@ -78,11 +78,21 @@ func TestSlowClients(t *testing.T) {
 			if opened < slowClients {
 				t.Errorf("%d of %d connections opened", opened, slowClients)
 			}
-			// Hold them a while, trickling, as the header timeout nears.
+			// Hold them a while, trickling, as the header timeout nears;
+			// meanwhile a resident texts and is answered.
 			dropped := 0
-			for range 3 {
+			var webhook time.Duration
+			for i := range 3 {
 				time.Sleep(time.Second)
 				dropped = count(t, holders, "trickle", "closed")
+				if i == 0 {
+					began := time.Now()
+					status, _ := s.resident(fmt.Sprintf("+1312555%04d", 190+vi)).say("hi")
+					webhook = time.Since(began)
+					if status != http.StatusOK || webhook > 2*time.Second {
+						t.Errorf("a signed webhook during the attack: status %d after %v, want 200 within 2 s", status, webhook)
+					}
+				}
 			}
 			p := probe.stop()
 			for _, h := range holders {
@@ -92,9 +102,9 @@ func TestSlowClients(t *testing.T) {
 			overflows := listenOverflows() - overflowsBefore
 			t.Logf("%s: %d connections from %d processes in %v; %d closed by the server meanwhile (%v shed at the limit); "+
 				"healthz: %d probes, median %v, slowest %v, %d failed; server RSS peak %d MiB (VmHWM %d MiB); "+
-				"accept queue overflows (whole machine) %d",
+				"accept queue overflows (whole machine) %d; a signed webhook answered in %v",
 				v.name, opened, len(holders), time.Since(start).Round(time.Millisecond), dropped, shed,
-				p.probes, p.median.Round(time.Millisecond), p.slowest.Round(time.Millisecond), p.failed, p.maxRSS>>20, p.hwm>>20, overflows)
+				p.probes, p.median.Round(time.Millisecond), p.slowest.Round(time.Millisecond), p.failed, p.maxRSS>>20, p.hwm>>20, overflows, webhook.Round(time.Millisecond))
 			if p.failed > 0 || p.probes == 0 {
 				t.Errorf("healthz failed %d of %d probes: %v", p.failed, p.probes, p.firstErr)
 			}

@@ -42,9 +42,12 @@ const (
 	// budgetWait is how long a body waits for room in the budget before
 	// the request is refused with 503.
 	budgetWait = 5 * time.Second
-	// firstChunk is the buffer a body is first read into; it doubles as
-	// the body arrives, each growth charged to the budget first.
-	firstChunk = 4 << 10
+	// freeChunk is the buffer a body is first read into, not charged to
+	// the budget: the connection limit bounds these (4096 × 4 KiB =
+	// 16 MiB), so a webhook's body, a few KiB, does not wait behind slow
+	// bodies for room in the budget. Beyond it the buffer doubles as the
+	// body arrives, each growth charged to the budget first.
+	freeChunk = 4 << 10
 )
 
 var (
@@ -241,12 +244,13 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 }
 
 // bodyLimit reads every request body before the handler runs: at most
-// maxBodyBytes of it, and only within a budget of bytes shared by all
-// requests. A body that arrives slowly therefore holds only the bytes it
-// has sent, and the bodies in memory at once never exceed the budget,
-// whatever their number: the rest wait in the kernel's socket buffers.
-// This covers the SMS webhook, which must read the whole body before it
-// can check the signature.
+// maxBodyBytes of it; the first freeChunk at once, the rest only within a
+// budget of bytes shared by all requests. A body that arrives slowly
+// therefore holds only about the bytes it has sent, and the bodies in
+// memory at once never exceed the connection limit's first chunks plus
+// the budget, whatever their number: the rest wait in the kernel's socket
+// buffers. This covers the SMS webhook, which must read the whole body
+// before it can check the signature.
 type bodyLimit struct {
 	next   http.Handler
 	budget *semaphore.Weighted
@@ -306,8 +310,8 @@ func (b *bodyLimit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // read reads r's body into a buffer that grows as the body arrives, each
-// growth charged to the budget before it is made. held is what was
-// charged, to release when the request is done.
+// growth past freeChunk charged to the budget before it is made. held is
+// what was charged, to release when the request is done.
 func (b *bodyLimit) read(r *http.Request) (body []byte, held int64, err error) {
 	ctx, cancel := context.WithTimeout(r.Context(), b.wait)
 	defer cancel()
@@ -325,10 +329,7 @@ func (b *bodyLimit) read(r *http.Request) (body []byte, held int64, err error) {
 	if r.ContentLength > 0 {
 		limit = int(r.ContentLength)
 	}
-	buf, err := grow(nil, min(firstChunk, limit))
-	if err != nil {
-		return nil, held, err
-	}
+	buf := make([]byte, 0, min(freeChunk, limit))
 	for {
 		if len(buf) == cap(buf) {
 			if cap(buf) >= limit {

@@ -172,7 +172,10 @@ func TestBodyLimit(t *testing.T) {
 		{"exactly at the limit, chunked", exact, true, 1 << 20, 0, 200, exact},
 		{"declared too large", huge, false, 1 << 20, 0, 413, nil},
 		{"chunked too large", huge, true, 1 << 20, 0, 413, nil},
-		{"budget taken by others", []byte("Body=hi"), false, 1 << 20, 1 << 20, 503, nil},
+		// A webhook's few KiB never wait for the budget...
+		{"budget taken by others, small body", []byte("Body=hi"), false, 1 << 20, 1 << 20, 200, []byte("Body=hi")},
+		// ...a body past the first 4 KiB does.
+		{"budget taken by others, large body", exact, false, 1 << 20, 1 << 20, 503, nil},
 		// A body larger than what is left waits for room, then gives up.
 		{"budget too small for the body", exact, false, 32 << 10, 0, 503, nil},
 	} {
