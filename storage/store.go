@@ -39,7 +39,8 @@ var (
 //	1  appointments, identities, schedule, seats, meta (and, from some
 //	   builds, clerks, closures and audit)
 //	2  adds clerks, closures, audit and counters where missing
-const schemaVersion uint32 = 2
+//	3  adds deliveries (webhook dedupe marks)
+const schemaVersion uint32 = 3
 
 // migrations[v] turns a version v file into a version v+1 file, inside the
 // Open transaction.
@@ -49,6 +50,12 @@ var migrations = map[uint32]func(*bolt.Tx) error{
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %q: %w", name, err)
 			}
+		}
+		return nil
+	},
+	2: func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketDeliveries); err != nil {
+			return fmt.Errorf("create bucket %q: %w", bucketDeliveries, err)
 		}
 		return nil
 	},
