@@ -111,7 +111,8 @@ type Store struct {
 var _ scheduling.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path, upgrading its
-// schema if it is older. Errors wrap ErrLocked, ErrCorrupt or
+// schema if it is older, and removes what an interrupted Compact left
+// beside it. Errors wrap ErrLocked, ErrCorrupt or
 // ErrNewerSchema when those are the cause.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
@@ -124,6 +125,12 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := s.open()
 	if err != nil {
 		return nil, err
+	}
+	// Holding the lock now: no compaction is running elsewhere, so any
+	// compaction file beside the database is a crash's leftover.
+	if err := removeLeftovers(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.db = db
 	return s, nil
