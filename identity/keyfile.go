@@ -205,6 +205,14 @@ func CreateKeyFile(fsys Files, path string, keys []Key) error {
 // their bytes with zeros first, then fsyncs the directory. Call it at start
 // before reading the key file; WriteKeyFile and CreateKeyFile call it
 // before they write.
+//
+// Another process may be writing the key file at this moment (bot serve
+// rotating while an operator runs a command), and its temp file looks like
+// a stray. Each stray is therefore first claimed by renaming it to a name
+// of its own: if the writer renamed it into place first, the claim fails
+// and nothing is touched; if the claim wins, the writer's rename fails and
+// its write reports an error, leaving the old key file whole. So a key
+// file is never zeroed by mistake.
 func RemoveKeyStrays(fsys Files, path string) error {
 	dir := filepath.Dir(path)
 	names, err := fsys.ReadDir(dir)
@@ -218,17 +226,26 @@ func RemoveKeyStrays(fsys Files, path string) error {
 			continue
 		}
 		name := filepath.Join(dir, n)
-		if f, err := fsys.OpenWrite(name); err == nil {
-			// The link count may be above one (CreateKeyFile died between
-			// link and remove): then the bytes are the key file's own, and
-			// must stay.
-			if !fsys.SameFile(name, path) {
-				errs = append(errs, zeroAndClose(f))
-			} else {
+		claimed := name + claimSuffix
+		if strings.HasSuffix(n, claimSuffix) {
+			claimed = name // claimed by a clean-up that died: ours now
+		} else if err := fsys.Rename(name, claimed); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if f, err := fsys.OpenWrite(claimed); err == nil {
+			// The stray may be a second name of the key file itself
+			// (CreateKeyFile died between link and remove): then its bytes
+			// are the key file's, and stay.
+			if fsys.SameFile(claimed, path) {
 				f.Close()
+			} else {
+				errs = append(errs, zeroAndClose(f))
 			}
 		}
-		if err := fsys.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := fsys.Remove(claimed); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 			continue
 		}
@@ -242,6 +259,11 @@ func RemoveKeyStrays(fsys Files, path string) error {
 	}
 	return nil
 }
+
+// claimSuffix marks a stray that a clean-up has taken over (see
+// RemoveKeyStrays); it still starts like a stray, so a clean-up that dies
+// is finished by the next one.
+const claimSuffix = ".discard"
 
 // writeTemp writes data to a new temp file beside path and fsyncs it,
 // returning its name. On an error nothing is left behind (if the calls to

@@ -359,3 +359,57 @@ func TestWriteKeyFileZeroesOldInode(t *testing.T) {
 		t.Errorf("old inode holds %d bytes, not all zeros", len(data))
 	}
 }
+
+// listThen is OS whose ReadDir runs then right after listing, as if
+// another process acted between the listing and what follows.
+type listThen struct {
+	osFiles
+	then func()
+}
+
+func (l listThen) ReadDir(dir string) ([]string, error) {
+	names, err := l.osFiles.ReadDir(dir)
+	l.then()
+	return names, err
+}
+
+// TestRemoveKeyStraysRacesAWriter: a clean-up (bot chat starting) runs
+// while bot serve is writing the key file. Whichever wins, the key file is
+// never zeroed: it holds the old keys or the new ones.
+func TestRemoveKeyStraysRacesAWriter(t *testing.T) {
+	old, new := []Key{testKey(1, 10)}, []Key{testKey(2, 20), testKey(1, 10)}
+	setup := func(t *testing.T) (path, tmp string) {
+		dir := t.TempDir()
+		path = filepath.Join(dir, "cita.key")
+		if err := os.WriteFile(path, MarshalKeys(old), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tmp, err := writeTemp(OS, path, MarshalKeys(new)) // the writer's complete temp file
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path, tmp
+	}
+	t.Run("the clean-up claims the temp file first", func(t *testing.T) {
+		path, tmp := setup(t)
+		if err := RemoveKeyStrays(OS, path); err != nil {
+			t.Fatal(err)
+		}
+		if err := OS.Rename(tmp, path); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the writer's rename: %v, want not exist", err)
+		}
+		checkKeyDir(t, path, nil, old, nil, nil)
+	})
+	t.Run("the writer renames between the listing and the claim", func(t *testing.T) {
+		path, tmp := setup(t)
+		fsys := listThen{then: func() {
+			if err := OS.Rename(tmp, path); err != nil {
+				t.Fatal(err)
+			}
+		}}
+		if err := RemoveKeyStrays(fsys, path); err != nil {
+			t.Fatal(err)
+		}
+		checkKeyDir(t, path, nil, new, nil, nil)
+	})
+}

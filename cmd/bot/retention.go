@@ -211,6 +211,10 @@ func printEpochs(w io.Writer, c Config, store *storage.Store) {
 	path, err := keyPath(c)
 	var keys []identity.Key
 	if err == nil {
+		// Like every start: a key-file write that died leaves no stray.
+		if err := identity.RemoveKeyStrays(identity.OS, path); err != nil {
+			fmt.Fprintf(w, "  leftovers of a key-file write not removed: %v\n", err)
+		}
 		keys, err = readKeys(path)
 	}
 	if err != nil {
