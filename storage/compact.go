@@ -36,8 +36,11 @@ func step(name, tmp string) {
 // then renames it over the old one, so that deleted appointments are
 // physically gone from disk (promise P4), not just unreachable in free
 // pages. Other calls wait while it runs. The new file is fsynced, and so is
-// the directory after the rename. Between closing the old file and
-// reopening the new one the lock is released for an instant.
+// the directory after the rename.
+//
+// The new file stays open from its creation on, and becomes the Store's
+// database after the rename: its lock is held throughout, so no other
+// process can open the database between the rename and the switch.
 //
 // A crash at any point leaves the old database or the new one under the
 // database's name, and at most a leftover new file beside it, which Open
@@ -58,33 +61,33 @@ func (s *Store) Compact() error {
 	}
 	name := tmp.Name()
 	tmp.Close()
+	var dst *bolt.DB
 	renamed := false
 	defer func() {
 		if !renamed {
+			if dst != nil {
+				dst.Close()
+			}
 			os.Remove(name)
 			syncFile(dir)
 		}
 	}()
 	step("created", name)
 
-	dst, err := bolt.Open(name, 0o600, &bolt.Options{Timeout: s.opts.Timeout, NoSync: s.opts.NoSync})
+	dst, err = bolt.Open(name, 0o600, &bolt.Options{Timeout: s.opts.Timeout, NoSync: s.opts.NoSync})
 	if err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
 	dst.AllocSize = allocSize
 	step("opened", name)
 	if err := bolt.Compact(dst, s.db, compactTxMax); err != nil {
-		dst.Close()
 		return fmt.Errorf("compact: %w", err)
 	}
 	step("copied", name)
 	if err := dst.Sync(); err != nil {
-		dst.Close()
 		return fmt.Errorf("compact: %w", err)
 	}
-	if err := dst.Close(); err != nil {
-		return fmt.Errorf("compact: %w", err)
-	}
+	// bolt's Sync is fdatasync; fsync the file too, size and all.
 	if err := syncFile(name); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
@@ -94,20 +97,15 @@ func (s *Store) Compact() error {
 	}
 	renamed = true
 	step("renamed", name)
+	// From here the new file is the database whatever happens: switch to
+	// it even if the directory sync fails.
+	old := s.db
+	s.db = dst
+	old.Close() // the old file, unlinked by the rename, goes with it
 	if err := syncFile(dir); err != nil {
 		return fmt.Errorf("compact: sync directory: %w", err)
 	}
 	step("dir synced", name)
-	// The old file (now unlinked) is closed only after the rename, so the
-	// name is never without a complete database.
-	s.db.Close()
-	s.db = nil
-	db, err := s.open()
-	if err != nil {
-		return fmt.Errorf("compact: reopen: %w", err)
-	}
-	s.db = db
-	step("reopened", name)
 	return nil
 }
 

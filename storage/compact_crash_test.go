@@ -151,7 +151,6 @@ func TestCompactCrash(t *testing.T) {
 		{at: "synced", leftover: true},
 		{at: "renamed", renamed: true},
 		{at: "dir synced", renamed: true},
-		{at: "reopened", renamed: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.at, func(t *testing.T) {
