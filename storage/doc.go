@@ -70,8 +70,8 @@
 // bytes, identity hash included, stay in the file until the page is reused.
 // Compact copies the live data into a new file and renames it over the old
 // one, so the purge after a day closes (promise P4) is physical. Compact
-// blocks every other call while it runs, and releases the file lock for an
-// instant while it reopens. A crash during Compact leaves the old file or
+// blocks every other call while it runs; the new file is locked from its
+// creation, so the database is never unlocked on the way. A crash during Compact leaves the old file or
 // the new one under the name, and at most a "NAME.compact-*" file beside
 // it, which Open and the next Compact remove.
 //
