@@ -195,3 +195,18 @@ func DedupeKey(keys []Key) [32]byte {
 	copy(out[:], m.Sum(nil))
 	return out
 }
+
+// DeliveryDigest is what a channel stores (storage.FirstDelivery) for one
+// webhook delivery: HMAC-SHA256 under key (DedupeKey) of the SHA-256 of
+// kind, a zero byte and the provider's id. Kinds in use: "sid" (Twilio
+// MessageSid), "token" (Twilio's I-Twilio-Idempotency-Token), "update"
+// (Telegram update_id in decimal). The inner SHA-256 lets a channel hold
+// only that hash in memory while it works.
+func DeliveryDigest(key [32]byte, kind, id string) [32]byte {
+	inner := sha256.Sum256([]byte(kind + "\x00" + id))
+	m := hmac.New(sha256.New, key[:])
+	m.Write(inner[:])
+	var out [32]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}

@@ -53,7 +53,8 @@ func newDedupe(store Deliveries, key func() [32]byte, onError func(error)) *dedu
 // "token"); it lives only in memory.
 func mark(kind, id string) [32]byte { return sha256.Sum256([]byte(kind + "\x00" + id)) }
 
-// keyed is what the store gets for mark m.
+// keyed is what the store gets for mark m: identity.DeliveryDigest of the
+// id the mark was made from.
 func (d *dedupe) keyed(m [32]byte) [32]byte {
 	k := d.key()
 	h := hmac.New(sha256.New, k[:])

@@ -152,3 +152,15 @@ func TestDedupeStoreFails(t *testing.T) {
 		t.Error("the store's failure was not logged")
 	}
 }
+
+// TestDedupeDigestIsIdentitys: the digest the SMS channel stores is
+// identity.DeliveryDigest, the construction every channel shares.
+func TestDedupeDigestIsIdentitys(t *testing.T) {
+	key := identity.DedupeKey(dedupeKeys(t))
+	d := newDedupe(failingDeliveries{}, func() [32]byte { return key }, nil)
+	for _, c := range []struct{ kind, id string }{{"sid", "SM0123"}, {"token", "idem-1"}} {
+		if d.keyed(mark(c.kind, c.id)) != identity.DeliveryDigest(key, c.kind, c.id) {
+			t.Errorf("%s %s: the SMS digest differs from identity.DeliveryDigest", c.kind, c.id)
+		}
+	}
+}
