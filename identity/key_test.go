@@ -185,3 +185,23 @@ func TestDedupeKey(t *testing.T) {
 		t.Error("no keys should give the zero key")
 	}
 }
+
+func TestDeliveryDigest(t *testing.T) {
+	k := DedupeKey([]Key{testKey(1, 10)})
+	other := DedupeKey([]Key{testKey(1, 11)})
+	base := DeliveryDigest(k, "sid", "SM1")
+	for name, d := range map[string][32]byte{
+		"another kind": DeliveryDigest(k, "token", "SM1"),
+		"another id":   DeliveryDigest(k, "sid", "SM2"),
+		"another key":  DeliveryDigest(other, "sid", "SM1"),
+		// The zero byte keeps kind and id apart.
+		"kind and id run together": DeliveryDigest(k, "si", "dSM1"),
+	} {
+		if d == base {
+			t.Errorf("%s gives the same digest", name)
+		}
+	}
+	if DeliveryDigest(k, "sid", "SM1") != base {
+		t.Error("not deterministic")
+	}
+}
