@@ -56,7 +56,12 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher, err := newKeyring(keys, c.Argon)
+	wait, err := m.admissionWait() // CITA_ADMISSION_WAIT
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	hasher, err := newKeyringWait(keys, c.Argon, wait)
 	if err != nil {
 		store.Close()
 		return nil, fail("identity hash: %v", err)
