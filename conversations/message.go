@@ -34,6 +34,10 @@ type Reply struct {
 	// conversation (schedule or cancel a reminder, send a calendar file,
 	// wipe the chat).
 	Effects []Effect
+	// Repeat marks the answer to a message that repeated the previous one
+	// within the engine's RepeatWindow: nothing was done, and Text and
+	// Choices are those already sent. A channel may send nothing.
+	Repeat bool
 }
 
 // Choice is one option offered to the resident. Choices are numbered from 1

@@ -2,6 +2,7 @@ package sms
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -59,6 +60,18 @@ type hasher struct{}
 
 func (hasher) Identities(address string, now time.Time) ([]scheduling.Identity, error) {
 	return []scheduling.Identity{{Epoch: 2, Hash: sha256.Sum256([]byte(address))}, {Epoch: 1}}, nil
+}
+
+// Cached: this stand-in knows every resident, as for a returning one.
+func (h hasher) Cached(address string, now time.Time) ([]scheduling.Identity, bool) {
+	ids, _ := h.Identities(address, now)
+	return ids, true
+}
+
+func (hasher) Check(string, time.Time) error { return nil }
+
+func (h hasher) Admit(_ context.Context, address string, now time.Time) ([]scheduling.Identity, error) {
+	return h.Identities(address, now)
 }
 
 func normalize(s, region string) (string, error) {

@@ -70,6 +70,7 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	bookings.SetClosures(store)
 	engine := conversations.New(countedBookings{bookings}, catalog) // counts for /metrics
 	engine.OnError = func(err error) { log.Error("conversation", "err", err) }
+	engine.RepeatWindow = conversations.RepeatWindow // the same text again at once acts once
 	return &app{
 		program:  program,
 		catalog:  catalog,
