@@ -120,6 +120,13 @@ func (s *syncBuffer) String() string {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, hasher{}, nil)
+}
+
+// newFixtureWith is newFixture with ids for the hasher and, if set, eng
+// for the scripted engine.
+func newFixtureWith(t *testing.T, ids Identifier, eng Conversation) *fixture {
+	t.Helper()
 	f := &fixture{t: t, eng: &engine{}, logs: &syncBuffer{}, now: testNow}
 	f.twilio = twiliotest.New(func() time.Time { return f.now })
 	t.Cleanup(f.twilio.Close)
@@ -132,8 +139,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.ch, err = New(Config{
-		Engine:    f.eng,
-		IDs:       hasher{},
+		Engine:    conversation(f.eng, eng),
+		IDs:       ids,
 		Normalize: normalize,
 		Texts:     catalog,
 		Program:   scheduling.Demo(),
@@ -214,3 +221,11 @@ func (f *fixture) calls() []string {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// conversation returns eng if set, else the scripted engine.
+func conversation(scripted *engine, eng Conversation) Conversation {
+	if eng != nil {
+		return eng
+	}
+	return scripted
+}
