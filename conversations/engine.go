@@ -102,7 +102,7 @@ func (e *Engine) Handle(in Inbound, now time.Time) Reply {
 			continue
 		}
 		digest := e.digest(in)
-		if !fresh && e.RepeatWindow > 0 && digest == s.lastDigest && now.Sub(s.lastAt) < e.RepeatWindow {
+		if !fresh && !in.Sequential && e.RepeatWindow > 0 && digest == s.lastDigest && now.Sub(s.lastAt) < e.RepeatWindow {
 			r := Reply{Lang: s.lang, Text: s.lastText, Choices: s.lastChoices, Repeat: true}
 			s.seen = now
 			s.mu.Unlock()

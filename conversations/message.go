@@ -21,6 +21,10 @@ type Inbound struct {
 	// Reminders is true when the channel can send a reminder the day before
 	// (SMS): after booking, the engine then asks whether to send one.
 	Reminders bool
+	// Sequential marks a channel that hands over one message at a time,
+	// each after the resident saw the reply to the one before (the
+	// terminal chat): the same text again is meant, never a repeat.
+	Sequential bool
 }
 
 // Reply is what the engine answers: text plus the choices the resident can

@@ -45,21 +45,6 @@ func newKeyringWait(keys []identity.Key, p identity.Params, maxWait time.Duratio
 	return k, nil
 }
 
-// admissionWait reads CITA_ADMISSION_WAIT: the longest estimated wait for
-// a first message's stretch before a newcomer is told the line is busy
-// (default 10m).
-func (m *Main) admissionWait() (time.Duration, error) {
-	v := m.env("CITA_ADMISSION_WAIT", "")
-	if v == "" {
-		return identity.DefaultMaxWait, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, usageError("CITA_ADMISSION_WAIT=%q: want a positive duration like 10m or 90s", v)
-	}
-	return d, nil
-}
-
 // use builds a Hasher for keys and makes it the current one.
 func (k *keyring) use(keys []identity.Key) error {
 	h, err := identity.NewHasherWith(keys, k.argon, k.adm)
