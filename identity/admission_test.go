@@ -389,3 +389,71 @@ func TestAdmissionSharedAcrossKeySets(t *testing.T) {
 		t.Errorf("%d stretches, want 3 (one, then two epochs)", got)
 	}
 }
+
+// AdmitAsync takes the same place in line as Admit without a goroutine
+// waiting: done is called when the identities are cached; leaving before
+// the stretch starts withdraws it; a newcomer beyond the bound is busy.
+func TestAdmitAsync(t *testing.T) {
+	r := newRig(t, AdmissionConfig{Workers: 1, MaxWait: 100 * time.Millisecond, Guess: 30 * time.Millisecond})
+	first := r.hold(residents[0])
+	done := make(chan string, 10)
+	async := func(addr string) func() bool {
+		t.Helper()
+		leave, err := r.h.AdmitAsync(addr, t0, func() { done <- addr })
+		if err != nil {
+			t.Fatalf("AdmitAsync(%s): %v", addr, err)
+		}
+		return leave
+	}
+	async(residents[1])
+	leave2 := async(residents[2])
+	async(residents[3])
+	// A blocking Admit shares residents[3]'s place.
+	shared := make(chan error, 1)
+	go func() { _, err := r.h.Admit(context.Background(), residents[3], t0); shared <- err }()
+	r.waitWaiters(residents[3], 2)
+	async(residents[4]) // fourth in line: 90ms, admitted
+	if _, err := r.h.AdmitAsync(residents[5], t0, func() { t.Error("busy newcomer's done called") }); !errors.Is(err, ErrBusy) {
+		t.Fatalf("fifth in line: %v, want busy", err)
+	}
+	if !leave2() {
+		t.Error("leaving before the stretch: want true (done never called)")
+	}
+	if leave2() != true {
+		t.Error("leaving twice changed its answer")
+	}
+	close(r.gate)
+	if err := wait(t, first); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for range 3 {
+		got = append(got, waitFor(t, done))
+	}
+	if want := []string{residents[1], residents[3], residents[4]}; !slices.Equal(got, want) {
+		t.Errorf("done for %q, want %q", got, want)
+	}
+	if err := wait(t, shared); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.stretched(), []string{residents[0], residents[1], residents[3], residents[4]}; !slices.Equal(got, want) {
+		t.Errorf("stretched %q, want %q", got, want)
+	}
+	// Cached now: done at once, and leaving is too late.
+	var now bool
+	leave, err := r.h.AdmitAsync(residents[1], t0, func() { now = true })
+	if err != nil || !now || leave() {
+		t.Errorf("cached resident: err %v, done %v, leave true", err, now)
+	}
+}
+
+func waitFor(t *testing.T, c <-chan string) string {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out")
+		return ""
+	}
+}

@@ -83,9 +83,17 @@ type cacheEntry struct {
 	ids      []scheduling.Identity
 	lastUsed time.Time // guarded by Hasher.mu
 	// work is the entry's ticket while it waits or runs, nil once done;
-	// waiters counts the calls waiting for it. Both guarded by Hasher.mu.
+	// waiters counts the calls waiting for it, subs those of AdmitAsync.
+	// All guarded by Hasher.mu.
 	work    *ticket
 	waiters int
+	subs    []*sub
+}
+
+// sub is an AdmitAsync caller waiting for an entry.
+type sub struct {
+	done func()
+	gone bool // left: done is not to be called
 }
 
 // NewHasher returns a Hasher for keys (any order; at least one) on an
@@ -156,6 +164,62 @@ func (h *Hasher) Admit(ctx context.Context, address string, now time.Time) ([]sc
 	return h.get(ctx, address, now, false)
 }
 
+// AdmitAsync is Admit without a goroutine waiting: it takes address's
+// place in the arrival line (or shares the one taken) and returns at once.
+// done is called once address's identities are cached (then ask Cached),
+// on a worker's goroutine or, if they already are, before AdmitAsync
+// returns; it must not block. A newcomer beyond the bound gets a
+// *BusyError and nothing is queued. leave gives the place up: it reports
+// true if done will never be called (the stretch had not started and, if
+// no one else waits for it, never will), false if done has been or will
+// be called.
+func (h *Hasher) AdmitAsync(address string, now time.Time, done func()) (leave func() bool, err error) {
+	if address == "" {
+		return nil, errors.New("identity: empty address")
+	}
+	macs := h.macs(address)
+	h.mu.Lock()
+	e, ok := h.entryLocked(macs[0], now)
+	if ok && e.done() {
+		h.mu.Unlock()
+		done()
+		return func() bool { return false }, nil
+	}
+	if !ok {
+		if err := h.adm.check(); err != nil {
+			h.mu.Unlock()
+			return nil, err
+		}
+		e = h.newEntryLocked(macs, now, false)
+	}
+	e.waiters++
+	s := &sub{done: done}
+	e.subs = append(e.subs, s)
+	h.mu.Unlock()
+	return func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if s.gone {
+			return true
+		}
+		if e.done() {
+			return false
+		}
+		if e.waiters > 1 {
+			e.waiters--
+			s.gone = true
+			return true
+		}
+		if !h.adm.withdraw(e.work) {
+			return false // already stretching: done comes soon
+		}
+		e.waiters--
+		s.gone = true
+		h.dropLocked(macs[0], e)
+		return true
+	}, nil
+}
+
 // Cached returns address's identities if they are in memory, never
 // stretching and never waiting: false if they are not, or are still being
 // worked out.
@@ -211,10 +275,7 @@ func (h *Hasher) get(ctx context.Context, address string, now time.Time, urgent 
 	if address == "" {
 		return nil, errors.New("identity: empty address")
 	}
-	macs := make([][32]byte, len(h.keys))
-	for i, k := range h.keys {
-		macs[i] = keyedMAC(k, address)
-	}
+	macs := h.macs(address)
 	for {
 		h.mu.Lock()
 		e, ok := h.entryLocked(macs[0], now)
@@ -231,9 +292,7 @@ func (h *Hasher) get(ctx context.Context, address string, now time.Time, urgent 
 					return nil, err
 				}
 			}
-			e = &cacheEntry{ready: make(chan struct{}), lastUsed: now}
-			h.cache[macs[0]] = e
-			e.work = h.adm.enqueue(len(macs), urgent, func() { h.compute(e, macs) })
+			e = h.newEntryLocked(macs, now, urgent)
 		}
 		e.waiters++
 		h.mu.Unlock()
@@ -269,12 +328,34 @@ func (h *Hasher) leave(mac [32]byte, e *cacheEntry) bool {
 	if !h.adm.withdraw(e.work) {
 		return false
 	}
+	h.dropLocked(mac, e)
+	return true
+}
+
+// dropLocked forgets e, whose work was withdrawn before it started.
+func (h *Hasher) dropLocked(mac [32]byte, e *cacheEntry) {
 	e.work = nil
 	if h.cache[mac] == e {
 		delete(h.cache, mac)
 	}
 	close(e.ready)
-	return true
+}
+
+// newEntryLocked makes the cache entry of macs and queues its work.
+func (h *Hasher) newEntryLocked(macs [][32]byte, now time.Time, urgent bool) *cacheEntry {
+	e := &cacheEntry{ready: make(chan struct{}), lastUsed: now}
+	h.cache[macs[0]] = e
+	e.work = h.adm.enqueue(len(macs), urgent, func() { h.compute(e, macs) })
+	return e
+}
+
+// macs returns address's HMAC under each live key, newest first.
+func (h *Hasher) macs(address string) [][32]byte {
+	macs := make([][32]byte, len(h.keys))
+	for i, k := range h.keys {
+		macs[i] = keyedMAC(k, address)
+	}
+	return macs
 }
 
 // compute runs e's stretches on a worker of the Admission.
@@ -287,7 +368,17 @@ func (h *Hasher) compute(e *cacheEntry, macs [][32]byte) {
 	e.ids = ids
 	e.work = nil
 	close(e.ready)
+	var done []func()
+	for _, s := range e.subs {
+		if !s.gone {
+			done = append(done, s.done)
+		}
+	}
+	e.subs = nil
 	h.mu.Unlock()
+	for _, f := range done {
+		f()
+	}
 }
 
 // Sweep drops cache entries idle for CacheTTL or longer at now and reports

@@ -1,7 +1,6 @@
 package sms
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,12 +22,12 @@ type Conversation interface {
 
 // Identifier turns an address into the resident's identities, newest key
 // epoch first; identity.Hasher implements it. A resident's message never
-// stretches on the webhook's path: Cached answers from memory, Check says
-// at once whether a newcomer can be queued, and Admit waits in the queue.
+// stretches on the webhook's path: Cached answers from memory, and
+// AdmitAsync queues a newcomer in arrival order (or says at once that the
+// line is busy) and calls back once their identities are cached.
 type Identifier interface {
 	Cached(address string, now time.Time) ([]scheduling.Identity, bool)
-	Check(address string, now time.Time) error
-	Admit(ctx context.Context, address string, now time.Time) ([]scheduling.Identity, error)
+	AdmitAsync(address string, now time.Time, done func()) (leave func() bool, err error)
 }
 
 // Messages gives the texts only this channel sends (carrier keywords, MMS,
@@ -80,9 +79,6 @@ type Channel struct {
 	queue  *queue
 	dedupe *dedupe
 	inbox  *inbox
-	// ctx ends at Close: messages still waiting for a stretch give up.
-	ctx    context.Context
-	cancel context.CancelFunc
 }
 
 // Path is where Twilio posts incoming messages.
@@ -125,7 +121,6 @@ func New(c Config) (*Channel, error) {
 		c.MaxWait = 15 * time.Minute
 	}
 	ch := &Channel{c: c, dedupe: newDedupe(), inbox: newInbox()}
-	ch.ctx, ch.cancel = context.WithCancel(context.Background())
 	ch.queue = newQueue(c.Workers, c.Attempts, c.Backoff, c.Log, ch.attempt)
 	return ch, nil
 }
@@ -155,7 +150,7 @@ func (ch *Channel) Drain() {
 // stretch are dropped (and counted in the log). Call it after the HTTP
 // server has shut down.
 func (ch *Channel) Close() {
-	if n := ch.inbox.close(ch.cancel); n > 0 {
+	if n := ch.inbox.close(); n > 0 {
 		ch.c.Log.Warn("sms: messages left unanswered at shutdown", "count", n)
 	}
 	ch.queue.close()

@@ -2,7 +2,6 @@ package sms
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"fmt"
 	"io"
@@ -68,10 +67,9 @@ func (h hasher) Cached(address string, now time.Time) ([]scheduling.Identity, bo
 	return ids, true
 }
 
-func (hasher) Check(string, time.Time) error { return nil }
-
-func (h hasher) Admit(_ context.Context, address string, now time.Time) ([]scheduling.Identity, error) {
-	return h.Identities(address, now)
+func (hasher) AdmitAsync(_ string, _ time.Time, done func()) (func() bool, error) {
+	done()
+	return func() bool { return false }, nil
 }
 
 func normalize(s, region string) (string, error) {

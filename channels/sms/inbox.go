@@ -1,7 +1,6 @@
 package sms
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -21,6 +20,12 @@ import (
 // answered in the webhook's TwiML or later through the REST API. A line
 // exists while one of the resident's messages is being handled or waits.
 //
+// A line whose first message waits for its sender's identity stretch holds
+// no goroutine: its place in the admission queue calls back when the
+// stretch is done (identity.Hasher.AdmitAsync), so a surge of newcomers
+// costs memory for their messages only, and goroutines only for the work
+// being done.
+//
 // Lines are keyed by an HMAC of the number under a key drawn at start and
 // never stored, not by the number; the number is held only in the
 // messages waiting, until each is answered.
@@ -35,9 +40,12 @@ type inbox struct {
 }
 
 // line is one resident's messages not yet handled, oldest first. The one
-// being handled has already left it.
+// being handled has already left it. While msgs[0] waits for its sender's
+// stretch, leave gives up that place and timer drops it after MaxWait.
 type line struct {
-	msgs []waiting
+	msgs  []waiting
+	leave func() bool
+	timer *time.Timer
 }
 
 // waiting is a message queued for the engine.
@@ -63,14 +71,22 @@ func (b *inbox) tag(number string) [32]byte {
 	return out
 }
 
+// endLocked removes tag's line; the caller holds b.mu.
+func (b *inbox) endLocked(tag [32]byte) {
+	delete(b.lines, tag)
+	if len(b.lines) == 0 {
+		b.idle.Broadcast()
+	}
+}
+
 // converse takes a message for the engine. A resident whose identities are
 // in memory and who has nothing else in progress is answered at once, in
 // the webhook's TwiML. Anyone else gets an empty acknowledgment now and
 // their reply through the REST API once their turn comes: a first message
 // waits for its identity stretch in arrival order behind the other
-// newcomers (identity.Hasher.Admit), a later one behind the resident's own
-// earlier messages. A newcomer the admission queue cannot take is told at
-// once, in TwiML, when to write again, and nothing else is done.
+// newcomers, a later one behind the resident's own earlier messages. A
+// newcomer the admission queue cannot take is told at once, in TwiML, when
+// to write again, and nothing else is done.
 func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.Time) {
 	b := ch.inbox
 	tag := b.tag(from)
@@ -88,9 +104,9 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 		writeTwiML(w, "")
 		return
 	}
+	l := &line{}
+	b.lines[tag] = l
 	if cached {
-		l := &line{}
-		b.lines[tag] = l
 		b.mu.Unlock()
 		reply := ch.handle(from, text, ids, now)
 		ch.release(tag, l)
@@ -101,15 +117,14 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 		writeTwiML(w, conversations.Render(reply))
 		return
 	}
-	err := ch.c.IDs.Check(from, now)
+	l.msgs = []waiting{{from: from, text: text}}
+	err := ch.waitLocked(tag, l, from, now)
 	if err == nil {
-		l := &line{msgs: []waiting{{from: from, text: text}}}
-		b.lines[tag] = l
 		b.mu.Unlock()
-		go ch.drain(tag, l)
 		writeTwiML(w, "")
 		return
 	}
+	b.endLocked(tag)
 	b.mu.Unlock()
 	var busy *identity.BusyError
 	if !errors.As(err, &busy) {
@@ -119,6 +134,106 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 	}
 	ch.c.Log.Info("sms webhook: busy, newcomer told to write later")
 	writeTwiML(w, ch.busyText(from, text, busy, now))
+}
+
+// waitLocked queues l's first message for its sender's stretch; the caller
+// holds b.mu. When the stretch is done, the line goes on in a goroutine of
+// its own; after MaxWait it is dropped unstretched.
+func (ch *Channel) waitLocked(tag [32]byte, l *line, from string, now time.Time) error {
+	leave, err := ch.c.IDs.AdmitAsync(from, now, func() { go ch.resume(tag, l) })
+	if err != nil {
+		return err
+	}
+	l.leave = leave
+	l.timer = time.AfterFunc(ch.c.MaxWait, func() { ch.expire(tag, l) })
+	return nil
+}
+
+// release ends the handling of a message in the webhook: the line ends if
+// nothing came meanwhile, else goes on in the background.
+func (ch *Channel) release(tag [32]byte, l *line) {
+	b := ch.inbox
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(l.msgs) == 0 {
+		b.endLocked(tag)
+		return
+	}
+	go ch.next(tag, l)
+}
+
+// resume goes on with l once its sender's identities are cached.
+func (ch *Channel) resume(tag [32]byte, l *line) {
+	b := ch.inbox
+	b.mu.Lock()
+	if l.timer != nil {
+		l.timer.Stop()
+	}
+	l.leave, l.timer = nil, nil
+	b.mu.Unlock()
+	ch.next(tag, l)
+}
+
+// expire drops l's first message if it still waits for a stretch that has
+// not started: after MaxWait its sender is not helped by an answer.
+func (ch *Channel) expire(tag [32]byte, l *line) {
+	b := ch.inbox
+	b.mu.Lock()
+	if l.leave == nil || !l.leave() {
+		b.mu.Unlock()
+		return // resumed, or stretching now: resume comes
+	}
+	l.leave, l.timer = nil, nil
+	l.msgs[0] = waiting{}
+	l.msgs = l.msgs[1:]
+	b.mu.Unlock()
+	ch.c.Log.Warn("sms: message dropped, its sender waited too long")
+	ch.next(tag, l)
+}
+
+// next answers l's messages in order until none is left (then the line
+// ends) or one must wait for a stretch (then resume goes on later).
+func (ch *Channel) next(tag [32]byte, l *line) {
+	b := ch.inbox
+	for {
+		b.mu.Lock()
+		if b.closed {
+			b.dropped += len(l.msgs)
+			l.msgs = nil
+		}
+		if len(l.msgs) == 0 {
+			b.endLocked(tag)
+			b.mu.Unlock()
+			return
+		}
+		m := l.msgs[0]
+		now := ch.c.Now()
+		ids, ok := ch.c.IDs.Cached(m.from, now)
+		if !ok {
+			// Swept or re-keyed since: wait again, first in this line.
+			err := ch.waitLocked(tag, l, m.from, now)
+			if err == nil {
+				b.mu.Unlock()
+				return
+			}
+			l.msgs[0] = waiting{}
+			l.msgs = l.msgs[1:]
+			b.mu.Unlock()
+			var busy *identity.BusyError
+			if errors.As(err, &busy) {
+				ch.send(m.from, "busy", ch.busyText(m.from, m.text, busy, now))
+			} else {
+				ch.c.Log.Error("sms: cannot identify sender")
+			}
+			continue
+		}
+		l.msgs[0] = waiting{}
+		l.msgs = l.msgs[1:]
+		b.mu.Unlock()
+		if reply := ch.handle(m.from, m.text, ids, now); !reply.Repeat {
+			ch.send(m.from, "reply", conversations.Render(reply))
+		}
+	}
 }
 
 // handle runs one message through the engine and queues its effects.
@@ -131,85 +246,6 @@ func (ch *Channel) handle(from, text string, ids []scheduling.Identity, now time
 	}, now)
 	ch.effects(from, reply, now)
 	return reply
-}
-
-// release ends the handling of a message of tag's resident: the line goes
-// if it is empty, else its next message is handled in the background.
-func (ch *Channel) release(tag [32]byte, l *line) {
-	b := ch.inbox
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(l.msgs) > 0 {
-		go ch.drain(tag, l)
-		return
-	}
-	delete(b.lines, tag)
-	if len(b.lines) == 0 {
-		b.idle.Broadcast()
-	}
-}
-
-// drain answers the messages of l in order until none is left.
-func (ch *Channel) drain(tag [32]byte, l *line) {
-	b := ch.inbox
-	for {
-		b.mu.Lock()
-		if len(l.msgs) == 0 {
-			delete(b.lines, tag)
-			if len(b.lines) == 0 {
-				b.idle.Broadcast()
-			}
-			b.mu.Unlock()
-			return
-		}
-		m := l.msgs[0]
-		l.msgs[0] = waiting{}
-		l.msgs = l.msgs[1:]
-		if b.closed {
-			b.dropped++
-			b.mu.Unlock()
-			continue
-		}
-		b.mu.Unlock()
-		ch.answer(m)
-	}
-}
-
-// answer handles a queued message: it waits for the resident's identities
-// (at most MaxWait; a message older than that is dropped unstretched, as
-// at shutdown), runs the engine and sends the reply through the REST API.
-func (ch *Channel) answer(m waiting) {
-	now := ch.c.Now()
-	ids, ok := ch.c.IDs.Cached(m.from, now)
-	if !ok {
-		ctx, cancel := context.WithTimeout(ch.ctx, ch.c.MaxWait)
-		var err error
-		ids, err = ch.c.IDs.Admit(ctx, m.from, now)
-		cancel()
-		var busy *identity.BusyError
-		switch {
-		case errors.As(err, &busy):
-			ch.c.Log.Info("sms: busy, newcomer told to write later")
-			ch.send(m.from, "busy", ch.busyText(m.from, m.text, busy, now))
-			return
-		case errors.Is(err, context.Canceled):
-			ch.inbox.mu.Lock()
-			ch.inbox.dropped++
-			ch.inbox.mu.Unlock()
-			return
-		case errors.Is(err, context.DeadlineExceeded):
-			ch.c.Log.Warn("sms: message dropped, its sender waited too long")
-			return
-		case err != nil || len(ids) == 0:
-			ch.c.Log.Error("sms: cannot identify sender")
-			return
-		}
-		now = ch.c.Now()
-	}
-	reply := ch.handle(m.from, m.text, ids, now)
-	if !reply.Repeat {
-		ch.send(m.from, "reply", conversations.Render(reply))
-	}
 }
 
 // send queues a message to a resident through the REST API.
@@ -243,14 +279,22 @@ func (b *inbox) waitIdle() {
 	b.mu.Unlock()
 }
 
-// close refuses new lines and drops what still waits once cancel has made
-// the waiting Admits give up; it waits for the lines to end and returns
-// how many messages were left unanswered.
-func (b *inbox) close(cancel context.CancelFunc) int {
+// close refuses new lines, gives up the places of the messages waiting for
+// a stretch, waits for the lines being handled to end, and returns how
+// many messages were left unanswered.
+func (b *inbox) close() int {
 	b.mu.Lock()
 	b.closed = true
+	for tag, l := range b.lines {
+		if l.leave != nil && l.leave() {
+			l.timer.Stop()
+			l.leave, l.timer = nil, nil
+			b.dropped += len(l.msgs)
+			l.msgs = nil
+			b.endLocked(tag)
+		}
+	}
 	b.mu.Unlock()
-	cancel()
 	b.waitIdle()
 	b.mu.Lock()
 	defer b.mu.Unlock()

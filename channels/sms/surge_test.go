@@ -1,7 +1,6 @@
 package sms
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -45,29 +44,50 @@ func (q *queueHasher) Cached(address string, now time.Time) ([]scheduling.Identi
 	return ids, true
 }
 
-func (q *queueHasher) Check(string, time.Time) error {
+// AdmitAsync queues address: done is called once the gate opens (at once
+// without a gate); leave before that takes it out.
+func (q *queueHasher) AdmitAsync(address string, now time.Time, done func()) (func() bool, error) {
 	if q.busy > 0 {
-		return &identity.BusyError{RetryAfter: q.busy}
-	}
-	return nil
-}
-
-func (q *queueHasher) Admit(ctx context.Context, address string, now time.Time) ([]scheduling.Identity, error) {
-	if err := q.Check(address, now); err != nil {
-		return nil, err
+		return nil, &identity.BusyError{RetryAfter: q.busy}
 	}
 	q.entered <- address
-	if q.gate != nil {
+	admit := func() {
+		q.mu.Lock()
+		q.known[address] = true
+		q.mu.Unlock()
+		done()
+	}
+	if q.gate == nil {
+		admit()
+		return func() bool { return false }, nil
+	}
+	var mu sync.Mutex
+	state := "waiting" // then "admitted" or "left"
+	left := make(chan struct{})
+	go func() {
 		select {
 		case <-q.gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		case <-left:
+			return
 		}
-	}
-	q.mu.Lock()
-	q.known[address] = true
-	q.mu.Unlock()
-	return q.Identities(address, now)
+		mu.Lock()
+		if state != "waiting" {
+			mu.Unlock()
+			return
+		}
+		state = "admitted"
+		mu.Unlock()
+		admit()
+	}()
+	return func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if state == "waiting" {
+			state = "left"
+			close(left)
+		}
+		return state == "left"
+	}, nil
 }
 
 func waitFor[T any](t *testing.T, c <-chan T, what string) T {
@@ -338,5 +358,35 @@ func TestRepeatedDigitsActOnce(t *testing.T) {
 	}
 	if answered != 1 {
 		t.Errorf("%d replies offer the offices, want exactly 1 (the 1 that acted): %q", answered, replies)
+	}
+}
+
+// A message whose sender's stretch has not started after MaxWait is
+// dropped unstretched: its sender is no longer helped by an answer. The
+// resident's next message waits afresh.
+func TestWaitedTooLongDropped(t *testing.T) {
+	q := newQueueHasher()
+	q.gate = make(chan struct{})
+	f := newFixtureWith(t, q, nil)
+	f.ch.c.MaxWait = 20 * time.Millisecond
+	f.post(inbound("SM86", "hi"), formType, "", nil)
+	waitFor(t, q.entered, "Admit")
+	f.ch.Drain() // the line ends when its message is dropped
+	if n := f.eng.calls(); n != 0 {
+		t.Errorf("engine got %d messages, want 0", n)
+	}
+	if !strings.Contains(f.logs.String(), "message dropped, its sender waited too long") {
+		t.Errorf("log lacks the drop:\n%s", f.logs.String())
+	}
+	f.ch.c.MaxWait = time.Minute
+	f.post(inbound("SM87", "again"), formType, "", nil)
+	waitFor(t, q.entered, "the second Admit")
+	close(q.gate)
+	if sent := f.twilio.WaitSent(resident, 1, 10*time.Second); len(sent) != 1 {
+		t.Errorf("sent %d replies, want 1", len(sent))
+	}
+	f.ch.Drain()
+	if got := f.eng.got; len(got) != 1 || got[0].Text != "again" {
+		t.Errorf("engine got %+v, want only the second message", got)
 	}
 }

@@ -73,6 +73,12 @@ func (k *keyring) Admit(ctx context.Context, address string, now time.Time) ([]s
 	return k.h.Load().Admit(ctx, address, now)
 }
 
+// AdmitAsync takes address's place in the admission queue without a
+// goroutine waiting; see identity.Hasher.AdmitAsync.
+func (k *keyring) AdmitAsync(address string, now time.Time, done func()) (func() bool, error) {
+	return k.h.Load().AdmitAsync(address, now, done)
+}
+
 // Check says whether Admit would turn address away now; see
 // identity.Hasher.Check.
 func (k *keyring) Check(address string, now time.Time) error {
