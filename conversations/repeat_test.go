@@ -103,3 +103,19 @@ func TestNoRepeatWindow(t *testing.T) {
 		t.Errorf("second 1: %q (repeat %v)", r.Text, r.Repeat)
 	}
 }
+
+// A sequential channel (the terminal chat) hands over a line only after
+// its reply was shown: the same text again is meant.
+func TestSequentialNeverRepeats(t *testing.T) {
+	f := newFixture(t)
+	f.engine.RepeatWindow = conversations.RepeatWindow
+	me := resident(1)
+	say := func(text string) conversations.Reply {
+		return f.engine.Handle(conversations.Inbound{Identity: me, Text: text, Sequential: true}, f.now)
+	}
+	say("4")
+	say("1")
+	if r := say("1"); r.Repeat || !strings.HasPrefix(r.Text, "Monday, November 30:") {
+		t.Errorf("second 1: %q (repeat %v)", r.Text, r.Repeat)
+	}
+}

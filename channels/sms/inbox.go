@@ -86,8 +86,9 @@ func (b *inbox) endLocked(tag [32]byte) {
 // waits for its identity stretch in arrival order behind the other
 // newcomers, a later one behind the resident's own earlier messages. A
 // newcomer the admission queue cannot take is told at once, in TwiML, when
-// to write again, and nothing else is done.
-func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.Time) {
+// to write again, and nothing else is done. It reports false if it failed
+// (500): Twilio's retry should be taken.
+func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.Time) bool {
 	b := ch.inbox
 	tag := b.tag(from)
 	ids, cached := ch.c.IDs.Cached(from, now)
@@ -96,13 +97,13 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 		l.msgs = append(l.msgs, waiting{from: from, text: text})
 		b.mu.Unlock()
 		writeTwiML(w, "")
-		return
+		return true
 	}
 	if b.closed {
 		b.mu.Unlock()
 		ch.c.Log.Warn("sms: message not handled, shutting down")
 		writeTwiML(w, "")
-		return
+		return true
 	}
 	l := &line{}
 	b.lines[tag] = l
@@ -112,17 +113,17 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 		ch.release(tag, l)
 		if reply.Repeat {
 			writeTwiML(w, "")
-			return
+			return true
 		}
 		writeTwiML(w, conversations.Render(reply))
-		return
+		return true
 	}
 	l.msgs = []waiting{{from: from, text: text}}
 	err := ch.waitLocked(tag, l, from, now)
 	if err == nil {
 		b.mu.Unlock()
 		writeTwiML(w, "")
-		return
+		return true
 	}
 	b.endLocked(tag)
 	b.mu.Unlock()
@@ -130,10 +131,11 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 	if !errors.As(err, &busy) {
 		ch.c.Log.Error("sms webhook: cannot identify sender")
 		http.Error(w, "try again", http.StatusInternalServerError)
-		return
+		return false
 	}
 	ch.c.Log.Info("sms webhook: busy, newcomer told to write later")
 	writeTwiML(w, ch.busyText(from, text, busy, now))
+	return true
 }
 
 // waitLocked queues l's first message for its sender's stretch; the caller

@@ -108,7 +108,9 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ch.converse(w, from, text, now)
+	if !ch.converse(w, from, text, now) {
+		ch.dedupe.forget(marks...) // let Twilio's retry try again
+	}
 }
 
 // signed checks the signature over the configured public URL, never
