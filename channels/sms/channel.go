@@ -66,8 +66,9 @@ type Config struct {
 	// be retried. Metrics count retries with it. It must not block.
 	OnAttempt func(provider, outcome string, retry bool)
 	// MaxWait bounds how long a queued message waits for its sender's
-	// identities (optional, default 15m, past identity.DefaultMaxWait):
-	// one that waited longer is dropped without stretching.
+	// identity stretch to start (optional, default 15m: more than
+	// identity.DefaultMaxWait, the admission bound); one that waited
+	// longer is dropped without stretching.
 	MaxWait time.Duration
 }
 
