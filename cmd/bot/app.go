@@ -56,7 +56,17 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher, err := newKeyring(keys, c.Argon)
+	wait, err := m.admissionWait() // CITA_ADMISSION_WAIT
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	repeat, err := m.repeatWindow() // CITA_REPEAT_WINDOW
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	hasher, err := newKeyringWait(keys, c.Argon, wait)
 	if err != nil {
 		store.Close()
 		return nil, fail("identity hash: %v", err)
@@ -65,6 +75,7 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	bookings.SetClosures(store)
 	engine := conversations.New(countedBookings{bookings}, catalog) // counts for /metrics
 	engine.OnError = func(err error) { log.Error("conversation", "err", err) }
+	engine.RepeatWindow = repeat // the same text again at once acts once
 	return &app{
 		program:  program,
 		catalog:  catalog,
