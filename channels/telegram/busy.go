@@ -1,4 +1,4 @@
-//go:build !presurge
+//go:build !premerge
 
 package telegram
 

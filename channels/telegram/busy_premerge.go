@@ -1,4 +1,4 @@
-//go:build presurge
+//go:build premerge
 
 package telegram
 
@@ -9,7 +9,7 @@ import (
 
 // TODO(merge): delete this file once identity.BusyError is on main
 // (helper surge); it lets the branch build and test before that with
-// -tags presurge.
+// -tags premerge.
 
 // standInBusy stands in for identity.BusyError.
 type standInBusy struct{ RetryAfter time.Duration }
