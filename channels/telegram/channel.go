@@ -278,7 +278,7 @@ func New(cfg Config) (*Channel, error) {
 		c.deliveries = c.memDeliver
 	}
 	c.life, c.end = context.WithCancel(context.Background())
-	c.in = newInbox(c.process, c.forgetDelivery)
+	c.in = newInbox(c.process)
 	c.out = newOutbox(ctx, cancel, caller{bot}, cfg.Rate, cfg.ChatGap)
 	c.out.report = c.sendFailed
 	c.out.backoff = cmp.Or(cfg.Backoff, DefaultBackoff)
@@ -294,7 +294,8 @@ func New(cfg Config) (*Channel, error) {
 // waits until ctx is done for the updates taken to be handled and their
 // replies sent. Then it gives up: a resident still waiting for their turn
 // leaves the line, unsent calls are cancelled, in flight or not. It returns
-// within about a second of ctx whatever the Bot API does, and reports how
+// within a second (2 × settleLimit) of ctx whatever the Bot API does, and
+// reports how
 // many pieces of work were left undone: updates taken but not handled, and
 // Bot API calls not made (replies, deletions of "delete my data"). The
 // caller logs the count; what they were is not said anywhere.
@@ -305,12 +306,18 @@ func (c *Channel) Stop(ctx context.Context) (left int) {
 	})
 	c.in.wait(ctx)
 	c.end()
-	left = c.in.end(time.Second)
+	left = c.in.end(settleLimit)
 	return left + c.out.stop(ctx)
 }
 
-// forgetDelivery lets an update that was taken but not handled act when
-// Telegram delivers it again.
+// settleLimit bounds each of the two waits of Stop after its context
+// ends: for the updates being handled to notice, and for the calls in
+// flight to be cancelled. Both take microseconds unless the machine is
+// starved.
+const settleLimit = 500 * time.Millisecond
+
+// forgetDelivery lets an update recorded but then refused (Stop began in
+// between) act when Telegram delivers it again.
 func (c *Channel) forgetDelivery(d delivery) {
 	if err := c.deliveries.ForgetDelivery(d.digest); err != nil {
 		c.log.Error("telegram: forget delivery", "err", err)

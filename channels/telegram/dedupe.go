@@ -35,8 +35,9 @@ func deliveryDigest(key [32]byte, updateID int) [32]byte {
 // memoryDeliveries is the Deliveries of a channel given none: the window
 // lives in this process only, so a restart forgets it.
 type memoryDeliveries struct {
-	mu   sync.Mutex
-	seen map[[32]byte]time.Time
+	mu        sync.Mutex
+	seen      map[[32]byte]time.Time
+	lastSweep time.Time
 }
 
 var _ Deliveries = (*memoryDeliveries)(nil)
@@ -52,6 +53,9 @@ func (m *memoryDeliveries) FirstDelivery(d [32]byte, now time.Time) (bool, error
 		return false, nil
 	}
 	m.seen[d] = now
+	if now.Sub(m.lastSweep) > time.Minute {
+		m.sweepLocked(now)
+	}
 	return true, nil
 }
 
@@ -66,6 +70,11 @@ func (m *memoryDeliveries) ForgetDelivery(d [32]byte) error {
 func (m *memoryDeliveries) sweep(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweepLocked(now)
+}
+
+func (m *memoryDeliveries) sweepLocked(now time.Time) {
+	m.lastSweep = now
 	for d, at := range m.seen {
 		if now.Sub(at) >= remember {
 			delete(m.seen, d)

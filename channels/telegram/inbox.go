@@ -23,8 +23,6 @@ type inbox struct {
 	// handle handles one update; false means it could not be finished
 	// because the channel is shutting down.
 	handle func(delivery) bool
-	// drop is told of an update taken but never handled.
-	drop func(delivery)
 
 	mu      sync.Mutex
 	chats   map[int64][]delivery
@@ -36,8 +34,8 @@ type inbox struct {
 	changed *sync.Cond
 }
 
-func newInbox(handle func(delivery) bool, drop func(delivery)) *inbox {
-	in := &inbox{handle: handle, drop: drop, chats: map[int64][]delivery{}}
+func newInbox(handle func(delivery) bool) *inbox {
+	in := &inbox{handle: handle, chats: map[int64][]delivery{}}
 	in.changed = sync.NewCond(&in.mu)
 	return in
 }
@@ -64,10 +62,10 @@ func (in *inbox) drain(chat int64) {
 		d, ended := in.chats[chat][0], in.ended
 		in.mu.Unlock()
 
+		// An update dropped here is not forgotten by Deliveries:
+		// Telegram has it confirmed (a webhook's 200, a later poll's
+		// offset) and never delivers it again. It is counted.
 		finished := !ended && in.handle(d)
-		if !finished {
-			in.drop(d)
-		}
 
 		in.mu.Lock()
 		in.queued--

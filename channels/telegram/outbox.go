@@ -430,7 +430,7 @@ func (e *apiError) retryAfter() int {
 
 // stop waits until every job is done or ctx is done; then it cancels what
 // is left (in-flight requests included) and returns how many jobs were
-// dropped. It returns within about a second of ctx, whatever the Bot API
+// dropped. It returns within settleLimit of ctx, whatever the Bot API
 // does: cancelled requests end at once.
 func (o *outbox) stop(ctx context.Context) (left int) {
 	wake := context.AfterFunc(ctx, func() {
@@ -455,7 +455,7 @@ func (o *outbox) stop(ctx context.Context) (left int) {
 		}
 	}
 	late := false
-	bound := time.AfterFunc(time.Second, func() {
+	bound := time.AfterFunc(settleLimit, func() {
 		o.mu.Lock()
 		late = true
 		o.settled.Broadcast()

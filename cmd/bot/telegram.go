@@ -64,11 +64,12 @@ func (m *Main) telegramChannel(a *app, c Config, log *slog.Logger) (*telegram.Ch
 
 // startTelegram starts the channel: in webhook mode it registers the
 // webhook and mounts POST /webhooks/telegram on mux; otherwise it long-polls
-// until ctx is done. The returned stop shuts the channel down within
-// telegramStopBudget (plus about a second if the Bot API hangs) and logs how
-// many pieces of work (updates, replies, deletions of "delete my data") it
-// left undone: the count, never what they were.
-func (m *Main) startTelegram(ctx context.Context, tg *telegram.Channel, mux *http.ServeMux, log *slog.Logger) (stop func(), err error) {
+// until ctx is done. The returned stop shuts the channel down by ctx's
+// deadline, whatever the Bot API does: it gives updates and replies until
+// telegramSettle before that deadline, then cancels what is left and logs
+// how many pieces of work (updates, replies, deletions of "delete my data")
+// were left undone: the count, never what they were.
+func (m *Main) startTelegram(ctx context.Context, tg *telegram.Channel, mux *http.ServeMux, log *slog.Logger) (stop func(context.Context), err error) {
 	if hook := m.env("CITA_TELEGRAM_WEBHOOK_URL", ""); hook != "" {
 		regCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
@@ -81,15 +82,18 @@ func (m *Main) startTelegram(ctx context.Context, tg *telegram.Channel, mux *htt
 		go func() { _ = tg.Run(ctx) }()
 		log.Info("telegram: long polling")
 	}
-	return func() {
-		drain, cancel := context.WithTimeout(context.Background(), telegramStopBudget)
-		defer cancel()
-		if left := tg.Stop(drain); left > 0 {
+	return func(ctx context.Context) {
+		if deadline, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline.Add(-telegramSettle))
+			defer cancel()
+		}
+		if left := tg.Stop(ctx); left > 0 {
 			log.Warn("telegram: work left undone at shutdown", "left", left)
 		}
 	}, nil
 }
 
-// telegramStopBudget is how long shutdown waits for Telegram updates to be
-// handled and replies to go out before it gives up on them.
-const telegramStopBudget = 3 * time.Second
+// telegramSettle is how long Channel.Stop may take after its context ends
+// (telegram.Channel.Stop: twice its settle limit).
+const telegramSettle = time.Second
