@@ -112,6 +112,7 @@ func TestBrowser(t *testing.T) {
 	byCode := f.book("+13125550150", 9, 30)
 	byPhone := f.book("+13125550151", 10, 0)
 	later := f.book("+13125550152", 15, 45)
+	elsewhere := f.bookAt("+13125550154", "northwest", scheduling.DateOf(t0), 11, 0)
 	tomorrow := scheduling.DateOf(t0).AddDays(1)
 	ids, _ := f.hasher.Identities("+13125550153", t0)
 	if _, err := f.bookings.Book(ids[0], "en", office, tomorrow.In(f.program.Location, 9, 0), t0); err != nil {
@@ -145,6 +146,20 @@ func TestBrowser(t *testing.T) {
 	}
 	if v, _ := chromedp.Run(ctx, chromedp.Value(chromedp.ID("phone"))); v != "" {
 		t.Fatalf("phone field kept %q", v)
+	}
+
+	// A number booked at another office: this counter says only that it
+	// has no appointment for it.
+	step(t, ctx, "look up a number booked elsewhere",
+		chromedp.SendKeys(chromedp.ID("phone"), "312 555 0154"),
+		chromedp.Click(chromedp.ID("checkin-phone")),
+	)
+	if got := waitText(t, ctx, ".flash", "This counter has no appointment"); !strings.Contains(got, "This counter has no appointment for that phone number today.") ||
+		strings.Contains(got, elsewhere.Code) || strings.Contains(got, "Northwest") || strings.Contains(got, "11:00") {
+		t.Fatalf("after looking up a number booked elsewhere: %q", got)
+	}
+	if page := text(t, ctx, "main"); strings.Contains(page, elsewhere.Code) {
+		t.Fatalf("the page shows %s, booked at another office", elsewhere.Code)
 	}
 
 	step(t, ctx, "book a walk-in",

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/cita-city/cita/scheduling"
@@ -93,6 +94,10 @@ type Config struct {
 	// PlainHTTP drops the Secure flag from the session cookie: only for an
 	// operator serving plain http on localhost.
 	PlainHTTP bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed for counting failed sign-ins per address. Empty: the header
+	// is ignored and the connection's peer is the address.
+	TrustedProxies []netip.Prefix
 	// Log gets operational errors (never resident data); nil discards them.
 	Log *slog.Logger
 }
@@ -108,6 +113,7 @@ type server struct {
 	Config
 	sessions *sessions
 	throttle *throttle
+	lookups  *lookups
 	pages    map[string]*template.Template
 }
 
@@ -133,7 +139,7 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Config: c, sessions: newSessions(), throttle: newThrottle(), pages: pages}
+	s := &server{Config: c, sessions: newSessions(), throttle: newThrottle(), lookups: newLookups(), pages: pages}
 
 	mux := http.NewServeMux()
 	static, err := fs.Sub(staticFS, "static")

@@ -141,25 +141,40 @@ func (s *server) checkInByCode(w http.ResponseWriter, r *http.Request, p *princi
 	s.checkIn(p, a, r.PostFormValue("office"), "check-in")
 }
 
-// checkInByPhone finds the appointment of the phone number typed: the
-// number is normalized, hashed and dropped (P3): it is not stored, logged,
-// echoed on the page or put in an error.
+// checkInByPhone checks in the resident whose phone number is typed, if
+// they have an appointment at this counter (the office of the form) today.
+// It answers nothing about appointments elsewhere or on other days: the
+// look-up is for checking in here, not for finding out who booked what.
+// The number is normalized, hashed and dropped (P3): it is not stored,
+// logged, echoed on the page or put in an error. Look-ups are limited per
+// clerk and each one is in the audit log (see lookup.go).
 func (s *server) checkInByPhone(w http.ResponseWriter, r *http.Request, p *principal) {
 	defer s.back(w, r)
+	office := r.PostFormValue("office")
+	if _, ok := s.Program.Office(office); !ok {
+		s.flashError(p, "Pick an office.")
+		return
+	}
+	if !s.allowLookup(p, office) {
+		return
+	}
 	ids, ok := s.phoneIdentities(p, r.PostFormValue("phone"))
 	if !ok {
 		return
 	}
 	a, err := s.Store.Find(ids...)
-	if errors.Is(err, scheduling.ErrNotFound) {
-		s.flashError(p, "No active appointment for that phone number. Try the confirmation code.")
-		return
-	} else if err != nil {
+	if err != nil && !errors.Is(err, scheduling.ErrNotFound) {
 		s.Log.Error("clerk check-in by phone", "err", err)
 		s.flashError(p, "The lookup failed; try again.")
 		return
 	}
-	s.checkIn(p, a, r.PostFormValue("office"), "check-in-by-phone")
+	here := err == nil && a.Office == office && scheduling.DateOf(a.Start.In(s.loc())) == s.today()
+	s.auditLookup(p, "phone-lookup", office, here)
+	if !here {
+		s.flashError(p, "This counter has no appointment for that phone number today. Ask for the confirmation code.")
+		return
+	}
+	s.checkIn(p, a, office, "check-in-by-phone")
 }
 
 // phoneIdentities hashes a typed phone number; on failure it tells the

@@ -7,14 +7,18 @@
 // sheet and the one small script are embedded. No page shows more of a
 // resident than the P1 fields of an appointment (office, time, language,
 // confirmation code, status): a phone number a clerk types is normalized,
-// hashed, looked up and dropped, never echoed, stored or logged.
+// hashed, looked up and dropped, never echoed, stored or logged. A phone
+// look-up finds only an appointment at the clerk's office that day and says
+// nothing about others; look-ups are rate-limited per clerk and audited.
 //
 // The handler protects itself: every route but the sign-in page and the
 // static files needs a session (server-side, HttpOnly, SameSite=Strict,
-// Secure unless Config.PlainHTTP, 30 idle minutes); cross-site POSTs are
-// refused by http.CrossOriginProtection; failed sign-ins lock the account
-// and the client address for 15 minutes after 5 tries; every response
-// carries a Content-Security-Policy without 'unsafe-inline'.
+// Secure unless Config.PlainHTTP, 30 idle minutes, 12 hours at most, one per
+// clerk); cross-site POSTs are refused by http.CrossOriginProtection;
+// sign-ins on one name or from one address are decided one at a time, and
+// failures lock the address and, when they come from several addresses,
+// the name (see throttle.go); every response carries a
+// Content-Security-Policy without 'unsafe-inline'.
 //
 // The package reads no clock of its own: Config.Now is the clock.
 package clerk

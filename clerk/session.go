@@ -12,6 +12,10 @@ import (
 // IdleTimeout ends a session this long after its last request.
 const IdleTimeout = 30 * time.Minute
 
+// MaxLifetime ends a session this long after its sign-in, however busy: a
+// stolen cookie is good for a working day at most.
+const MaxLifetime = 12 * time.Hour
+
 // cookieName names the session cookie. Its value is a random token; the
 // session itself lives only in this process's memory, so a restart signs
 // everybody out and nothing about sessions reaches the disk.
@@ -22,7 +26,13 @@ type session struct {
 	name     string
 	office   string  // office picked last, where the day list opens
 	flash    []flash // messages for the next page shown
+	created  time.Time
 	lastSeen time.Time
+}
+
+// expired reports whether the session has ended by now, idle or too old.
+func (sess *session) expired(now time.Time) bool {
+	return now.Sub(sess.lastSeen) >= IdleTimeout || now.Sub(sess.created) >= MaxLifetime
 }
 
 // flash is a one-time message on the next page: what an action did.
@@ -42,7 +52,9 @@ func newSessions() *sessions { return &sessions{m: map[[32]byte]*session{}} }
 
 func tokenKey(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
-// create starts a session for name and returns its token.
+// create starts a session for name and returns its token. Any earlier
+// session of name ends: one clerk, one signed-in browser, so a session left
+// open on another computer dies when its owner signs in again.
 func (ss *sessions) create(name string, now time.Time) string {
 	b := make([]byte, 32)
 	rand.Read(b) // never fails (crypto/rand panics rather than return short)
@@ -50,12 +62,17 @@ func (ss *sessions) create(name string, now time.Time) string {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.sweep(now)
-	ss.m[tokenKey(token)] = &session{name: name, lastSeen: now}
+	for k, sess := range ss.m {
+		if sess.name == name {
+			delete(ss.m, k)
+		}
+	}
+	ss.m[tokenKey(token)] = &session{name: name, created: now, lastSeen: now}
 	return token
 }
 
 // get returns the live session of token and marks it used at now. A
-// session idle for IdleTimeout is gone.
+// session idle for IdleTimeout, or signed in MaxLifetime ago, is gone.
 func (ss *sessions) get(token string, now time.Time) (*session, bool) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
@@ -64,7 +81,7 @@ func (ss *sessions) get(token string, now time.Time) (*session, bool) {
 	if !ok {
 		return nil, false
 	}
-	if now.Sub(sess.lastSeen) >= IdleTimeout {
+	if sess.expired(now) {
 		delete(ss.m, k)
 		return nil, false
 	}
@@ -92,10 +109,10 @@ func (ss *sessions) endAll(name string) {
 	}
 }
 
-// sweep drops idle sessions; the caller holds mu.
+// sweep drops ended sessions; the caller holds mu.
 func (ss *sessions) sweep(now time.Time) {
 	for k, sess := range ss.m {
-		if now.Sub(sess.lastSeen) >= IdleTimeout {
+		if sess.expired(now) {
 			delete(ss.m, k)
 		}
 	}

@@ -81,7 +81,15 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 	}
 	lang := r.PostFormValue("lang")
 	var ids []scheduling.Identity
-	if phone := r.PostFormValue("phone"); phone != "" {
+	phone := r.PostFormValue("phone")
+	if phone != "" {
+		// Booking under a number looks the number up: whether it already
+		// holds an appointment. Limited and audited like a check-in by
+		// phone.
+		if !s.allowLookup(p, office) {
+			http.Redirect(w, r, retry, http.StatusSeeOther)
+			return
+		}
 		var ok bool
 		if ids, ok = s.phoneIdentities(p, phone); !ok {
 			http.Redirect(w, r, retry, http.StatusSeeOther)
@@ -95,13 +103,16 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 		}
 	}
 	a, err := s.Bookings.BookWalkIn(ids[0], lang, office, start, s.Now())
+	if phone != "" {
+		// found: what the clerk learns, that the number has a booking.
+		found := errors.Is(err, scheduling.ErrAlreadyBooked) || errors.Is(err, scheduling.ErrTooManyChanges)
+		s.auditLookup(p, "walk-in-phone-lookup", office, found)
+	}
 	switch {
 	case errors.Is(err, scheduling.ErrAlreadyBooked):
-		msg := "That phone number already has an appointment."
-		if old, err := s.Store.Find(ids...); err == nil {
-			msg = "That phone number already has an appointment: " + s.describe(old) + "."
-		}
-		s.flashError(p, msg)
+		// Not which, where or when: the resident at the desk knows, and
+		// the page must not tell anyone else.
+		s.flashError(p, "This person already holds an appointment. Ask for its confirmation code and use that.")
 	case errors.Is(err, scheduling.ErrSlotFull):
 		s.flashError(p, "That time was just taken; pick another.")
 	case errors.Is(err, scheduling.ErrNotBookable):

@@ -1,6 +1,6 @@
 // Package conversations is cita's dialogue engine, the same for every
 // channel: it takes what a resident sent (Inbound) and answers (Reply) with
-// text and numbered choices, following the main menu of DESIGN section 4.
+// text and numbered choices, following the main menu of docs/DESIGN.md, section 4.
 //
 // The engine is pure: it reaches bookings through Bookings, texts through
 // Messages, and takes the clock from its caller. Sessions live in memory

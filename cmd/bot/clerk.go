@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -214,6 +215,10 @@ func stty(f *os.File, arg string) error {
 // cancels the reminders of its appointments and tells those residents;
 // the others cannot be reached, and the page says how many.
 func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *sms.Channel) (http.Handler, error) {
+	proxies, err := trustedProxies(m.Getenv("CITA_TRUSTED_PROXIES"))
+	if err != nil {
+		return nil, usageError("CITA_TRUSTED_PROXIES: %v", err)
+	}
 	cfg := clerk.Config{
 		Program:   a.program,
 		Store:     a.store,
@@ -225,6 +230,8 @@ func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *sms.Chann
 		Now:       m.Now,
 		PlainHTTP: plainHTTP(c),
 		Log:       log,
+
+		TrustedProxies: proxies,
 	}
 	if smsCh != nil { // never a typed nil in the interface
 		cfg.Notifier = smsCh
@@ -234,6 +241,29 @@ func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *sms.Chann
 		return nil, fmt.Errorf("clerk web: %w", err)
 	}
 	return h, nil
+}
+
+// trustedProxies parses CITA_TRUSTED_PROXIES: addresses or CIDR prefixes,
+// comma-separated, of the reverse proxies whose X-Forwarded-For the clerk
+// sign-in lockout may believe. Unset, nobody's is.
+func trustedProxies(v string) ([]netip.Prefix, error) {
+	var list []netip.Prefix
+	for _, f := range strings.Split(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			list = append(list, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a prefix such as 10.0.0.0/8", f)
+		}
+		list = append(list, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return list, nil
 }
 
 // plainHTTP reports whether the clerk cookie may go without Secure: only in

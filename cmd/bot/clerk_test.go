@@ -74,3 +74,31 @@ func TestClerkAccountsCommand(t *testing.T) {
 		t.Fatal("password shows up")
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string // want: the prefixes joined by spaces, or "error"
+	}{
+		{"unset", "", ""},
+		{"one address", "10.0.0.7", "10.0.0.7/32"},
+		{"prefixes and spaces", " 10.0.0.0/8, 2001:db8::/32 ,", "10.0.0.0/8 2001:db8::/32"},
+		{"host bits masked", "192.0.2.9/24", "192.0.2.0/24"},
+		{"IPv4 in IPv6 is IPv4", "::ffff:10.0.0.7", "10.0.0.7/32"},
+		{"a name is refused", "proxy.example", "error"},
+		{"a bad prefix is refused", "10.0.0.0/33", "error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			list, err := trustedProxies(tc.in)
+			var got []string
+			for _, p := range list {
+				got = append(got, p.String())
+			}
+			if err != nil {
+				got = []string{"error"}
+			}
+			if strings.Join(got, " ") != tc.want {
+				t.Fatalf("trustedProxies(%q) = %v, %v; want %s", tc.in, list, err, tc.want)
+			}
+		})
+	}
+}
