@@ -176,13 +176,7 @@ var (
 // updates waiting over all chats reach MaxBacklog (ask Telegram for u
 // again later), errFlooded while its chat's do (drop u).
 func (c *Channel) admit(u tgbotapi.Update) error {
-	var chat int64
-	switch {
-	case u.Message != nil && u.Message.Chat != nil:
-		chat = u.Message.Chat.ID
-	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
-		chat = u.CallbackQuery.Message.Chat.ID
-	}
+	chat := chatOf(u)
 	all, one := c.out.backlog(chat)
 	inAll, inOne := c.in.backlog(chat)
 	all, one = all+inAll, one+inOne
@@ -295,10 +289,9 @@ func New(cfg Config) (*Channel, error) {
 // replies sent. Then it gives up: a resident still waiting for their turn
 // leaves the line, unsent calls are cancelled, in flight or not. It returns
 // within a second (2 × settleLimit) of ctx whatever the Bot API does, and
-// reports how
-// many pieces of work were left undone: updates taken but not handled, and
-// Bot API calls not made (replies, deletions of "delete my data"). The
-// caller logs the count; what they were is not said anywhere.
+// reports how many pieces of work were left undone: updates taken but not
+// handled, and Bot API calls not made (replies, deletions of "delete my
+// data"). The caller logs the count; what they were is not said anywhere.
 func (c *Channel) Stop(ctx context.Context) (left int) {
 	c.stopped.Do(func() {
 		c.in.close()
