@@ -92,7 +92,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fail("listen on %s: %v", c.Addr, err)
 	}
-	stopTelegram := func() {}
+	stopTelegram := func(context.Context) {}
 	if tg != nil {
 		if stopTelegram, err = m.startTelegram(ctx, tg, mux, log); err != nil {
 			ln.Close()
@@ -118,7 +118,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 	select {
 	case err := <-errc:
-		stopTelegram()
+		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopTelegram(stopCtx)
 		<-jobs.Stop().Done()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -127,7 +129,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
-	stopTelegram()
+	stopTelegram(shutCtx)
 	<-jobs.Stop().Done()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
