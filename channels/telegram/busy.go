@@ -1,5 +1,3 @@
-//go:build !premerge
-
 package telegram
 
 import (

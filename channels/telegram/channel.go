@@ -78,9 +78,11 @@ type Config struct {
 
 	// Deliveries remembers the updates acted on, so that one delivered
 	// again acts once; nil keeps them in memory, forgotten at a restart.
-	// DedupeKey keys the digests it stores.
+	// DedupeKey keys the digests it stores (identity.DedupeKey of the
+	// live keys; asked at each update, since rotate-key can change it).
+	// Nil: the zero key.
 	Deliveries Deliveries
-	DedupeKey  [32]byte
+	DedupeKey  func() [32]byte
 
 	// PollTimeout is how long one getUpdates call waits for an update.
 	// Default 25 s.
@@ -135,7 +137,7 @@ type Channel struct {
 
 	deliveries Deliveries
 	memDeliver *memoryDeliveries // deliveries, when kept in memory
-	dedupeKey  [32]byte
+	dedupeKey  func() [32]byte
 
 	// life ends when Stop gives up waiting: a resident still waiting in
 	// Admit leaves the line.
@@ -267,6 +269,9 @@ func New(cfg Config) (*Channel, error) {
 		dedupeKey:   cfg.DedupeKey,
 		closing:     make(chan struct{}),
 	}
+	if c.dedupeKey == nil {
+		c.dedupeKey = func() [32]byte { return [32]byte{} }
+	}
 	if c.deliveries == nil {
 		c.memDeliver = newMemoryDeliveries()
 		c.deliveries = c.memDeliver
@@ -367,7 +372,7 @@ func (c *Channel) handle(u tgbotapi.Update) error {
 		return errStopping
 	default:
 	}
-	d := delivery{update: u, digest: deliveryDigest(c.dedupeKey, u.UpdateID)}
+	d := delivery{update: u, digest: deliveryDigest(c.dedupeKey(), u.UpdateID)}
 	first, err := c.deliveries.FirstDelivery(d.digest, c.Now())
 	if err != nil {
 		// Acting twice on a replay is better than never acting.

@@ -1,11 +1,11 @@
 package telegram
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cita-city/cita/identity"
 )
 
 // Deliveries remembers which updates were acted on, so that an update
@@ -22,14 +22,11 @@ type Deliveries interface {
 	ForgetDelivery(digest [32]byte) error
 }
 
-// deliveryDigest is the digest Deliveries keeps for update id: an HMAC
-// under the dedupe key, so the stored value says nothing without the key.
+// deliveryDigest is the digest Deliveries keeps for update id: the
+// keyed digest identity defines for every channel, so the stored value
+// says nothing without the key file.
 func deliveryDigest(key [32]byte, updateID int) [32]byte {
-	mac := hmac.New(sha256.New, key[:])
-	mac.Write([]byte("telegram\x00" + strconv.Itoa(updateID)))
-	var d [32]byte
-	copy(d[:], mac.Sum(nil))
-	return d
+	return identity.DeliveryDigest(key, "update", strconv.Itoa(updateID))
 }
 
 // memoryDeliveries is the Deliveries of a channel given none: the window

@@ -55,7 +55,7 @@ func (s *storeDeliveries) has(d [32]byte) bool {
 func TestReplayAfterRestartActsOnce(t *testing.T) {
 	store := newStoreDeliveries()
 	key := [32]byte{7, 1, 4}
-	durable := func(c *Config) { c.Deliveries, c.DedupeKey = store, key }
+	durable := func(c *Config) { c.Deliveries, c.DedupeKey = store, func() [32]byte { return key } }
 	before := newFixture(t, durable)
 	raw, id := before.api.Marshal(before.api.Text(ana, ana, "en", "cancel my appointment"))
 	if err := before.ch.handle(decodeUpdate(t, raw)); err != nil {

@@ -355,9 +355,6 @@ func TestTelegramStopsWithHangingAPI(t *testing.T) {
 // replayed to the next process, acts once: the dedupe marks are in the
 // database (issue 13).
 func TestTelegramReplayAfterRestart(t *testing.T) {
-	if !durableTelegramDedupe {
-		t.Skip("built with -tags premerge: the store has no delivery marks yet")
-	}
 	api := telegramtest.NewServer()
 	defer api.Close()
 	e := newEnv(t)

@@ -23,6 +23,9 @@ type keyring struct {
 	argon identity.Params
 	adm   *identity.Admission
 	h     atomic.Pointer[identity.Hasher]
+	// dedupe is identity.DedupeKey of the keys in use: the webhook dedupe
+	// marks' key, which rotate-key can change too.
+	dedupe atomic.Pointer[[32]byte]
 }
 
 // newKeyring returns a keyring for keys with the default admission bound.
@@ -52,8 +55,13 @@ func (k *keyring) use(keys []identity.Key) error {
 		return err
 	}
 	k.h.Store(h)
+	d := identity.DedupeKey(keys)
+	k.dedupe.Store(&d)
 	return nil
 }
+
+// DedupeKey is the key the channels digest webhook dedupe marks with.
+func (k *keyring) DedupeKey() [32]byte { return *k.dedupe.Load() }
 
 // Identities implements the Identities interface the channels and the
 // clerk pages declare: ahead of the admission queue, never turned away.

@@ -64,6 +64,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if _, err := jobs.AddFunc("@every 1m", timedJob("sweep", func() {
 		now := m.Now()
 		sessions, hashes, marks := a.engine.Sweep(now), a.hasher.Sweep(now), smsCh.Sweep(now)
+		if n, err := a.store.PurgeDeliveries(now); err != nil {
+			log.Error("sweep: dedupe marks", "err", err)
+		} else {
+			marks += n
+		}
 		if tg != nil {
 			tg.Sweep(now)
 		}

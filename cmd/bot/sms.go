@@ -91,6 +91,9 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, err
 		Now:       m.Now,
 		Log:       log,
 		OnAttempt: providerAttempt,
+		// Dedupe marks in the database: a replay after a restart acts once.
+		Deliveries: a.store,
+		DedupeKey:  a.hasher.DedupeKey,
 		// A queued first message outlives the admission bound by half
 		// again (estimates drift), then its sender is not helped by it.
 		MaxWait: wait + wait/2,

@@ -44,10 +44,8 @@ func (m *Main) telegramChannel(a *app, c Config, log *slog.Logger) (*telegram.Ch
 		// The keyring: a returning resident is Cached, a new one waits
 		// its turn in Admit (issue 12), under the live keys (issue 14).
 		IDs:        a.hasher,
-		Deliveries: telegramDeliveries(a),
-		// TODO(lead): DedupeKey: derive it from the live keys once helper
-		// durable's identity.DedupeKey (or similar) is on main; zero until
-		// then, which still dedupes (update ids identify no one).
+		Deliveries: a.store,
+		DedupeKey:  a.hasher.DedupeKey,
 		Normalize: identity.NormalizePhone,
 		Program:   a.program,
 		Messages:  a.catalog,

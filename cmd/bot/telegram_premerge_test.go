@@ -1,6 +1,0 @@
-//go:build premerge
-
-package main
-
-// TODO(merge): delete with telegram_premerge.go.
-const durableTelegramDedupe = false
