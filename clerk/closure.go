@@ -103,7 +103,7 @@ func (s *server) closeOffice(w http.ResponseWriter, r *http.Request, p *principa
 			s.flash(p, fmt.Sprintf("%s told by text message.", plural(told, "resident was", "residents were")))
 		}
 		if untold := len(cancelled) - told; untold > 0 {
-			s.flashWarn(p, fmt.Sprintf("%s not be told: they have no phone number on file or could not be reached. Tell them at the door.", plural(untold, "resident could", "residents could")))
+			s.flashWarn(p, fmt.Sprintf("%s not be told by text message: tell them at the door.", plural(untold, "resident could", "residents could")))
 		}
 	}
 	http.Redirect(w, r, dayURL(office, day), http.StatusSeeOther)
