@@ -1,6 +1,7 @@
 package clerk
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,6 +28,7 @@ type queueEntry struct {
 	arrived time.Time // zero: checked in before a restart
 	desk    string    // called to, "" while waiting
 	called  time.Time
+	callNo  uint64 // orders calls made within the same second
 	served  bool
 }
 
@@ -118,6 +120,7 @@ func (q *queues) call(office, code, desk, clerk string, now time.Time, today sch
 	e.desk, e.called = desk, now
 	q.desks[clerk] = desk
 	q.calls[office]++
+	e.callNo = q.calls[office]
 	return e.code, nil
 }
 
@@ -194,7 +197,7 @@ func (q *queues) view(office string, now time.Time, today scheduling.Date, loc *
 			called = append(called, e)
 		}
 	}
-	slices.SortFunc(called, func(a, b *queueEntry) int { return b.called.Compare(a.called) })
+	slices.SortFunc(called, newestCall)
 	for _, e := range called {
 		v.Called = append(v.Called, queueLine{Code: e.code, Slot: e.slot.In(loc).Format("15:04"), Desk: e.desk, At: e.called.In(loc).Format("15:04")})
 	}
@@ -225,7 +228,7 @@ func (q *queues) lobby(office string, today scheduling.Date) lobbyView {
 			called = append(called, e)
 		}
 	}
-	slices.SortFunc(called, func(a, b *queueEntry) int { return b.called.Compare(a.called) })
+	slices.SortFunc(called, newestCall)
 	for _, e := range called[:min(len(called), lobbyCalls)] {
 		v.Called = append(v.Called, lobbyCall{e.code, e.desk})
 	}
@@ -237,6 +240,8 @@ func (q *queues) lobby(office string, today scheduling.Date) lobbyView {
 	}
 	return v
 }
+
+func newestCall(a, b *queueEntry) int { return cmp.Compare(b.callNo, a.callNo) }
 
 // waitWords says how long someone has waited, in whole minutes.
 func waitWords(d time.Duration) string {
