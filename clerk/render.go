@@ -60,6 +60,8 @@ type pageData struct {
 	// DateWords is Date as every page shows a day: "Mon 30 Nov 2026".
 	DateWords string
 	Today     string
+	// Languages are the program's, code and name, for help texts.
+	Languages []languageOption
 	Data      any
 }
 
@@ -80,6 +82,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if d.Today == "" {
 		d.Today = s.today().String()
 	}
+	d.Languages = languageOptions(s.Program.Languages)
 	var buf bytes.Buffer
 	if err := s.pages[page].Execute(&buf, d); err != nil {
 		s.Log.Error("clerk render", "page", page, "err", err)
