@@ -39,13 +39,29 @@ type Counters interface {
 // "<5", so that no count can point at one resident or a few.
 const MinCell = 5
 
-// Mask writes a report cell: n, or "<5" for 1 to 4. Zero is shown: it
-// tells nothing about anybody.
+// Mask writes a count on its own: n, or "<5" for 1 to 4. Zero is shown:
+// it tells nothing about anybody. In the report, cells go through
+// suppress, which may hide more.
 func Mask(n int) string {
-	if n > 0 && n < MinCell {
+	if small(n) {
 		return fmt.Sprintf("<%d", MinCell)
 	}
 	return strconv.Itoa(n)
+}
+
+func small(n int) bool { return n > 0 && n < MinCell }
+
+// cellText is a report cell as shown: hidden cells say "<5" when they
+// are below 5 and "masked" when they were hidden only so that a small
+// cell next to them cannot be worked out.
+func cellText(n int, hidden bool) string {
+	switch {
+	case !hidden:
+		return strconv.Itoa(n)
+	case n < MinCell:
+		return fmt.Sprintf("<%d", MinCell)
+	}
+	return "masked"
 }
 
 // Measures are the report's counts for one cell of office and time.
@@ -54,6 +70,9 @@ type Measures struct {
 	// Served: people served. Each appointment is one person, so it is
 	// Arrived until appointments carry a party size.
 	Served int
+	// Cells are the counts as shown, in measureNames order, after
+	// suppression (see suppress).
+	Cells [6]string
 }
 
 func (m *Measures) add(c DayCount) {
@@ -68,8 +87,13 @@ func (m *Measures) add(c DayCount) {
 // measureNames name Measures in order, as the CSV and text say them.
 var measureNames = []string{"booked", "arrived", "no-show", "cancelled", "walk-ins", "people-served"}
 
-func (m Measures) values() []int {
+// Values are the counts in measureNames order, unmasked.
+func (m *Measures) Values() []int {
 	return []int{m.Booked, m.Arrived, m.NoShow, m.Cancelled, m.WalkIns, m.Served}
+}
+
+func (m *Measures) ptrs() []*int {
+	return []*int{&m.Booked, &m.Arrived, &m.NoShow, &m.Cancelled, &m.WalkIns, &m.Served}
 }
 
 // Report is the managers' report over whole months.
@@ -101,15 +125,9 @@ type LangShare struct {
 	Code, Name string
 	Count      int
 	Percent    int // rounded
-}
-
-// Share writes the percentage, or "masked" when the count is masked: a
-// share and the total would give the count back.
-func (l LangShare) Share() string {
-	if l.Count > 0 && l.Count < MinCell {
-		return "masked"
-	}
-	return strconv.Itoa(l.Percent) + "%"
+	// Shown and Share are Count and Percent as shown: a suppressed count
+	// has its share suppressed too (with the total it gives the count).
+	Shown, Share string
 }
 
 // ParseMonth reads YYYY-MM as the first day of that month.
@@ -189,7 +207,135 @@ func BuildReport(p *scheduling.Program, counts []DayCount, fromMonth, toMonth sc
 		r.Offices = append(r.Offices, or)
 	}
 	r.Languages = shares(all)
+	r.suppress()
 	return r, nil
+}
+
+// suppress decides which cells to hide. Every count from 1 to 4 is hidden
+// (primary suppression). Then, since the report shows totals, a hidden
+// cell could be worked out from its total and the other cells (booked =
+// arrived + no-show + cancelled; an office's weeks add up to its total;
+// offices to all offices; languages to booked): whenever one of those
+// sums has exactly one hidden cell, one more is hidden, the smallest
+// (secondary suppression), until no sum has a single hidden cell.
+func (r *Report) suppress() {
+	var sums [][]*int // each: the total, then its parts
+	measures := func(m *Measures) { sums = append(sums, []*int{&m.Booked, &m.Arrived, &m.NoShow, &m.Cancelled}) }
+	measures(&r.Total)
+	for i := range r.Offices {
+		o := &r.Offices[i]
+		measures(&o.Total)
+		for j := range o.Weeks {
+			measures(&o.Weeks[j].Measures)
+		}
+		for k, total := range o.Total.ptrs() {
+			sum := []*int{total}
+			for j := range o.Weeks {
+				sum = append(sum, o.Weeks[j].ptrs()[k])
+			}
+			sums = append(sums, sum)
+		}
+		sum := []*int{&o.Total.Booked}
+		for j := range o.Languages {
+			sum = append(sum, &o.Languages[j].Count)
+		}
+		sums = append(sums, sum)
+	}
+	for k, total := range r.Total.ptrs() {
+		sum := []*int{total}
+		for i := range r.Offices {
+			sum = append(sum, r.Offices[i].Total.ptrs()[k])
+		}
+		sums = append(sums, sum)
+	}
+	sum := []*int{&r.Total.Booked}
+	for j := range r.Languages {
+		l := &r.Languages[j]
+		sum = append(sum, &l.Count)
+		byOffice := []*int{&l.Count}
+		for i := range r.Offices {
+			for k := range r.Offices[i].Languages {
+				if r.Offices[i].Languages[k].Code == l.Code {
+					byOffice = append(byOffice, &r.Offices[i].Languages[k].Count)
+				}
+			}
+		}
+		sums = append(sums, byOffice)
+	}
+	sums = append(sums, sum)
+
+	hidden := map[*int]bool{}
+	for _, sum := range sums {
+		for _, c := range sum {
+			if small(*c) {
+				hidden[c] = true
+			}
+		}
+	}
+	// Served is Arrived (one person an appointment): hidden together.
+	served := func(m *Measures) {
+		if hidden[&m.Arrived] || hidden[&m.Served] {
+			hidden[&m.Arrived], hidden[&m.Served] = true, true
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, sum := range sums {
+			n := 0
+			for _, c := range sum {
+				if hidden[c] {
+					n++
+				}
+			}
+			if n != 1 || len(sum) < 2 {
+				continue
+			}
+			var pick *int
+			for _, c := range sum[1:] {
+				if !hidden[c] && (pick == nil || *c < *pick) {
+					pick = c
+				}
+			}
+			if pick == nil {
+				pick = sum[0]
+			}
+			hidden[pick], changed = true, true
+		}
+		before := len(hidden)
+		served(&r.Total)
+		for i := range r.Offices {
+			served(&r.Offices[i].Total)
+			for j := range r.Offices[i].Weeks {
+				served(&r.Offices[i].Weeks[j].Measures)
+			}
+		}
+		changed = changed || len(hidden) != before
+	}
+
+	cells := func(m *Measures) {
+		for k, c := range m.ptrs() {
+			m.Cells[k] = cellText(*c, hidden[c])
+		}
+	}
+	langs := func(ls []LangShare) {
+		for j := range ls {
+			l := &ls[j]
+			l.Shown, l.Share = cellText(l.Count, hidden[&l.Count]), strconv.Itoa(l.Percent)+"%"
+			if hidden[&l.Count] {
+				l.Share = "masked"
+			}
+		}
+	}
+	cells(&r.Total)
+	langs(r.Languages)
+	for i := range r.Offices {
+		o := &r.Offices[i]
+		cells(&o.Total)
+		langs(o.Languages)
+		for j := range o.Weeks {
+			cells(&o.Weeks[j].Measures)
+		}
+	}
 }
 
 // shares lists languages by count, largest first.
@@ -232,14 +378,14 @@ func (r Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"office", "week", "language", "measure", "value"})
 	measures := func(office, week string, m Measures) {
-		for i, v := range m.values() {
-			cw.Write([]string{office, week, "all", measureNames[i], Mask(v)})
+		for i, v := range m.Cells {
+			cw.Write([]string{office, week, "all", measureNames[i], v})
 		}
 	}
 	langs := func(office string, ls []LangShare) {
 		for _, l := range ls {
-			cw.Write([]string{office, "all", l.Code, "booked", Mask(l.Count)})
-			cw.Write([]string{office, "all", l.Code, "share", l.Share()})
+			cw.Write([]string{office, "all", l.Code, "booked", l.Shown})
+			cw.Write([]string{office, "all", l.Code, "share", l.Share})
 		}
 	}
 	for _, o := range r.Offices {
@@ -257,12 +403,12 @@ func (r Report) WriteCSV(w io.Writer) error {
 
 // WriteText writes the report as tables for a terminal.
 func (r Report) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "cita report, %s to %s (closed days only; counts below %d shown as <%d)\n", dateWords(r.From), dateWords(r.To), MinCell, MinCell)
+	fmt.Fprintf(w, "cita report, %s to %s (closed days only; counts from 1 to %d shown as <%d; \"masked\": hidden so that a small count cannot be worked out from a total)\n", dateWords(r.From), dateWords(r.To), MinCell-1, MinCell)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	row := func(label string, m Measures) {
 		fmt.Fprintf(tw, "%s\t", label)
-		for _, v := range m.values() {
-			fmt.Fprintf(tw, "%s\t", Mask(v))
+		for _, v := range m.Cells {
+			fmt.Fprintf(tw, "%s\t", v)
 		}
 		fmt.Fprintln(tw)
 	}
@@ -282,7 +428,7 @@ func (r Report) WriteText(w io.Writer) error {
 	fmt.Fprintln(w, "\nLanguages (all offices): appointments and share")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, l := range r.Languages {
-		fmt.Fprintf(tw, "%s (%s)\t%s\t%s\n", l.Name, l.Code, Mask(l.Count), l.Share())
+		fmt.Fprintf(tw, "%s (%s)\t%s\t%s\n", l.Name, l.Code, l.Shown, l.Share)
 	}
 	return tw.Flush()
 }
@@ -332,12 +478,17 @@ type reportData struct {
 	CSVQuery   string
 }
 
-// drawn is the height a count is drawn at: masked counts at MinCell.
-func drawn(n int) int {
-	if n > 0 && n < MinCell {
+// drawn is the height a cell is drawn at: its count when shown, MinCell
+// when it says "<5" (so that the bar tells no more than the label), and
+// nothing when it says "masked".
+func drawn(n int, shown string) int {
+	switch {
+	case shown == strconv.Itoa(n):
+		return n
+	case n < MinCell:
 		return MinCell
 	}
-	return n
+	return 0
 }
 
 func reportCharts(r Report) []reportChart {
@@ -347,17 +498,17 @@ func reportCharts(r Report) []reportChart {
 		c.Width = reportLeft*2 + max(len(o.Weeks), 1)*(reportBarWidth+reportGap)
 		top := 1
 		for _, wk := range o.Weeks {
-			top = max(top, drawn(wk.Booked), drawn(wk.Arrived))
+			top = max(top, drawn(wk.Booked, wk.Cells[0]), drawn(wk.Arrived, wk.Cells[1]))
 		}
 		for i, wk := range o.Weeks {
-			b := reportBar{Week: wk.Week, Booked: Mask(wk.Booked), Arrived: Mask(wk.Arrived), From: wk.Start.In(time.UTC, 12, 0).Format("2 Jan"),
-				BookedMasked: wk.Booked > 0 && wk.Booked < MinCell, ArrivedMasked: wk.Arrived > 0 && wk.Arrived < MinCell}
+			b := reportBar{Week: wk.Week, Booked: wk.Cells[0], Arrived: wk.Cells[1], From: wk.Start.In(time.UTC, 12, 0).Format("2 Jan"),
+				BookedMasked: wk.Cells[0] != strconv.Itoa(wk.Booked), ArrivedMasked: wk.Cells[1] != strconv.Itoa(wk.Arrived)}
 			b.Label = b.Booked
 			b.X = reportLeft + i*(reportBarWidth+reportGap)
 			b.TextX = b.X + reportBarWidth/2
-			b.BookedH = drawn(wk.Booked) * reportHeight / top
+			b.BookedH = drawn(wk.Booked, wk.Cells[0]) * reportHeight / top
 			b.BookedY = c.Baseline - b.BookedH
-			b.ArrivedH = drawn(wk.Arrived) * reportHeight / top
+			b.ArrivedH = drawn(wk.Arrived, wk.Cells[1]) * reportHeight / top
 			b.ArrivedY = c.Baseline - b.ArrivedH
 			b.LabelY = b.BookedY - 6
 			b.WeekY = c.Baseline + 16
@@ -373,11 +524,11 @@ func langBars(ls []LangShare) ([]langBar, int) {
 	var out []langBar
 	top := 1
 	for _, l := range ls {
-		top = max(top, drawn(l.Count))
+		top = max(top, drawn(l.Count, l.Shown))
 	}
 	for i, l := range ls {
-		b := langBar{Name: l.Name, Count: Mask(l.Count), Share: l.Share(), Y: 8 + i*28}
-		b.W = max(drawn(l.Count)*langBarMax/top, 2)
+		b := langBar{Name: l.Name, Count: l.Shown, Share: l.Share, Y: 8 + i*28}
+		b.W = max(drawn(l.Count, l.Shown)*langBarMax/top, 2)
 		b.TextX = 130 + b.W + 6
 		b.TextY = b.Y + 15
 		out = append(out, b)
