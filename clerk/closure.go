@@ -85,11 +85,8 @@ func (s *server) closeOffice(w http.ResponseWriter, r *http.Request, p *principa
 		s.audit(p, "cancel:office-closed", a.Code)
 		cancelled = append(cancelled, c)
 	}
-	s.flash(p, fmt.Sprintf("%s is closed on %s. %s cancelled.", s.officeName(office), dateWords(day),
-		plural(len(cancelled), "appointment was", "appointments were")))
-	if n := len(active) - len(cancelled); n > 0 {
-		s.flashWarn(p, fmt.Sprintf("%s not be cancelled: close the day again to retry.", plural(n, "appointment could", "appointments could")))
-	}
+	msg := fmt.Sprintf("%s is closed on %s. %s cancelled.", s.officeName(office), dateWords(day),
+		plural(len(cancelled), "appointment was", "appointments were"))
 	told := 0
 	if s.Notifier != nil && len(cancelled) > 0 {
 		n, err := s.Notifier.NotifyClosed(r.Context(), office, day, cancelled)
@@ -98,13 +95,16 @@ func (s *server) closeOffice(w http.ResponseWriter, r *http.Request, p *principa
 		}
 		told = n
 	}
-	if len(cancelled) > 0 {
-		if told > 0 {
-			s.flash(p, fmt.Sprintf("%s told by text message.", plural(told, "resident was", "residents were")))
-		}
-		if untold := len(cancelled) - told; untold > 0 {
-			s.flashWarn(p, fmt.Sprintf("%s not be told by text message: tell them at the door.", plural(untold, "resident could", "residents could")))
-		}
+	if told > 0 {
+		msg += fmt.Sprintf(" %s told by text message.", plural(told, "resident was", "residents were"))
+	}
+	s.flash(p, msg)
+	// What still needs doing is a warning of its own.
+	if n := len(active) - len(cancelled); n > 0 {
+		s.flashWarn(p, fmt.Sprintf("%s not be cancelled: close the day again to retry.", plural(n, "appointment could", "appointments could")))
+	}
+	if untold := len(cancelled) - told; untold > 0 {
+		s.flashWarn(p, fmt.Sprintf("%s not be told by text message: tell them at the door.", plural(untold, "resident could", "residents could")))
 	}
 	http.Redirect(w, r, dayURL(office, day), http.StatusSeeOther)
 }
