@@ -167,7 +167,13 @@ func TestBrowserQueue(t *testing.T) {
 		t.Fatalf("lobby's next codes: %q", got)
 	}
 	checkAxe(t, lobbyTab, "lobby")
-	shot, err := chromedp.Run(lobbyTab, chromedp.FullScreenshot(90))
+	// The office turns the sound cue off, and the screen remembers it.
+	step(t, lobbyTab, "turn the sound off", chromedp.Click(chromedp.ID("sound")))
+	step(t, lobbyTab, "reload the screen", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("last")))
+	if got := waitText(t, lobbyTab, "#sound", "off"); got != "Sound cue: off" {
+		t.Fatalf("sound toggle after a reload: %q", got)
+	}
+	shot, err := chromedp.Run(lobbyTab, chromedp.FullScreenshot(100))
 	if err == nil {
 		os.MkdirAll(filepath.Join("testdata", "artifacts"), 0o755)
 		os.WriteFile(filepath.Join("testdata", "artifacts", "lobby.png"), shot, 0o644)

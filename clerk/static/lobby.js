@@ -12,10 +12,19 @@
     return e;
   }
 
+  // Browsers start audio only after a click or key press on the page:
+  // the first one (any, not only on the button) unlocks it.
+  function unlock() {
+    try {
+      if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") audio.resume();
+    } catch (e) { /* no audio on this screen */ }
+  }
+
   function beep() {
     if (!soundOn) return;
     try {
-      if (!audio) audio = new (window.AudioContext || window.webkitAudioContext)();
+      unlock();
       var o = audio.createOscillator(), g = audio.createGain(), t = audio.currentTime;
       o.frequency.value = 880;
       g.gain.setValueAtTime(0.0001, t);
@@ -96,6 +105,8 @@
     try { stored = localStorage.getItem("cita-lobby-sound"); } catch (e) {}
     setSound(stored !== "off");
     button.addEventListener("click", function () { setSound(!soundOn); if (soundOn) beep(); });
+    document.addEventListener("click", unlock);
+    document.addEventListener("keydown", unlock);
     calls = Number(main.getAttribute("data-calls"));
     window.setTimeout(poll, 1000);
   });
