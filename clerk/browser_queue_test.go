@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -186,6 +187,7 @@ func TestBrowserQueue(t *testing.T) {
 	cancelLobby()
 
 	checkAxe(t, ctx, "day list")
+	checkFocusRing(t, ctx, "#code", "#desk", "#show", "#checkin-code", "#print-link", ".top nav a", "#signout")
 	pages := []struct{ name, path, ready string }{
 		{"walk-in", "/clerk/walkin?office=" + office, "#book"},
 		{"print view", "/clerk/print?office=" + office, "#printed"},
@@ -227,4 +229,57 @@ func TestBrowserQueue(t *testing.T) {
 	if !found["image-alt"] || !found["color-contrast"] {
 		t.Fatalf("axe missed planted violations: found %v", found)
 	}
+}
+
+// focusRingJS focuses each element and returns, per selector, the contrast
+// ratio (WCAG 2.1) of its focus outline against the background around it
+// (the outline is drawn outside the element, on its parent's background).
+const focusRingJS = `(function (sels) {
+  function lum(c) {
+    var v = c.match(/[\d.]+/g).slice(0, 3).map(function (x) {
+      x = Number(x) / 255;
+      return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+  }
+  function bg(el) {
+    for (; el; el = el.parentElement) {
+      var c = getComputedStyle(el).backgroundColor, m = c.match(/[\d.]+/g);
+      if (m && (m.length < 4 || Number(m[3]) > 0)) return c;
+    }
+    return "rgb(255, 255, 255)";
+  }
+  return sels.map(function (sel) {
+    var el = document.querySelector(sel);
+    if (!el) return sel + "=missing";
+    el.focus();
+    var st = getComputedStyle(el);
+    if (st.outlineStyle === "none" || parseFloat(st.outlineWidth) < 2) return sel + "=0";
+    var a = lum(st.outlineColor), b = lum(bg(el.parentElement));
+    return sel + "=" + ((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)).toFixed(2);
+  }).join(";");
+})`
+
+// checkFocusRing fails the test for any element whose focus ring is
+// thinner than 2 px or below 3:1 against its background (WCAG 2.1 1.4.11).
+func checkFocusRing(t *testing.T, ctx context.Context, sels ...string) {
+	t.Helper()
+	// :focus styles apply only in a page that has the window's focus,
+	// which a headless tab next to another may not.
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatalf("focus emulation: %v", err)
+	}
+	arg, _ := json.Marshal(sels)
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](focusRingJS+"("+string(arg)+")"))
+	if err != nil {
+		t.Fatalf("focus rings: %v", err)
+	}
+	for _, kv := range strings.Split(out, ";") {
+		sel, ratio, _ := strings.Cut(kv, "=")
+		var r float64
+		if _, err := fmt.Sscan(ratio, &r); err != nil || r < 3 {
+			t.Errorf("focus ring of %s: contrast %s, want at least 3:1", sel, ratio)
+		}
+	}
+	t.Logf("focus ring contrast: %s", out)
 }
