@@ -1,6 +1,7 @@
 package conversations_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -8,7 +9,7 @@ import (
 )
 
 // TestDetectLanguage is the first message of a session in each of the demo
-// program's eight languages: Telegram's language_code, the script of the
+// program's fourteen languages: Telegram's language_code, the script of the
 // text, a greeting, a language's own name, and what is left to the default.
 func TestDetectLanguage(t *testing.T) {
 	tests := []struct {
@@ -25,6 +26,13 @@ func TestDetectLanguage(t *testing.T) {
 		{"hint tl as fil", "start", "fil", "tl"},
 		{"hint tl", "start", "tl", "tl"},
 		{"hint uk", "start", "uk", "uk"},
+		{"hint ko", "start", "ko", "ko"},
+		{"hint ko region", "start", "ko-KR", "ko"},
+		{"hint ru", "start", "ru", "ru"},
+		{"hint ur", "start", "ur", "ur"},
+		{"hint hi", "start", "hi", "hi"},
+		{"hint gu", "start", "gu", "gu"},
+		{"hint vi", "start", "vi", "vi"},
 		{"hint we lack", "start", "de", "en"},
 		// Script of the text.
 		{"han", "你好", "", "zh"},
@@ -34,6 +42,35 @@ func TestDetectLanguage(t *testing.T) {
 		{"cyrillic", "привіт", "", "uk"},
 		{"cyrillic good day", "Добрий день!", "", "uk"},
 		{"hint beats script", "你好", "en", "en"}, // the app's language, as Telegram says it
+		{"hangul", "안녕하세요", "", "ko"},
+		{"hangul with english", "hello 예약하고 싶어요", "", "ko"},
+		{"devanagari", "नमस्ते", "", "hi"},
+		{"gujarati", "કેમ છો", "", "gu"},
+		// Scripts two languages share: Ukrainian and Russian, Urdu and Arabic.
+		{"russian hello", "привет", "", "ru"},
+		{"russian good day", "Добрый день", "", "ru"},
+		{"ukrainian good day", "Добрий день", "", "uk"},
+		{"russian sentence", "мне нужна запись", "", "ru"},
+		{"ukrainian sentence", "мені потрібен запис", "", "uk"},
+		{"urdu greeting", "السلام علیکم", "", "ur"},
+		{"arabic greeting", "السلام عليكم", "", "ar"},
+		{"urdu sentence", "مجھے وقت چاہیے", "", "ur"},
+		{"arabic sentence", "اريد موعد", "", "ar"},
+		// Transliterations and Latin-script languages without accents.
+		{"privet", "privet", "", "ru"},
+		{"namaste", "namaste", "", "hi"},
+		{"namaste hinglish", "Namaste ji, mujhe appointment chahiye", "", "hi"},
+		{"assalam o alaikum", "assalam o alaikum", "", "ur"},
+		{"hindustani without a greeting is ambiguous", "mujhe appointment chahiye", "", "en"},
+		{"kem cho", "kem cho", "", "gu"},
+		{"annyeong", "annyeonghaseyo", "", "ko"},
+		{"xin chao", "xin chao", "", "vi"},
+		{"vietnamese without accents", "toi muon dat lich hen", "", "vi"},
+		{"quiero una cita", "quiero una cita", "", "es"},
+		{"english greeting, spanish text", "hi necesito una cita", "", "es"},
+		{"english", "I need an ID", "", "en"},
+		{"rdv", "rdv svp", "", "fr"},
+		{"taglish", "hi po, gusto ko mag pa appointment", "", "tl"},
 		// Greetings in Latin-script languages.
 		{"hola", "Hola", "", "es"},
 		{"dzien dobry", "Dzień dobry", "", "pl"},
@@ -51,14 +88,22 @@ func TestDetectLanguage(t *testing.T) {
 		{"name pl", "polski", "", "pl"},
 		{"name uk", "українська", "", "uk"},
 		{"name fr", "francais", "", "fr"},
+		{"name ko", "한국어", "", "ko"},
+		{"name ru", "русский", "", "ru"},
+		{"name ur", "اردو", "", "ur"},
+		{"name hi", "हिन्दी", "", "hi"},
+		{"name gu", "ગુજરાતી", "", "gu"},
+		{"name vi", "tieng viet", "", "vi"},
 		// Nothing to go on: the default, with the menu.
 		{"digits", "4", "", "en"},
 		{"nonsense", "asdf", "", "en"},
+		{"nonsense words", "asdf qwerty zxcv", "", "en"},
+		{"emoji", "👋🙂", "", "en"},
 	}
-	for _, tt := range tests {
+	f := newFixture(t)
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			r := f.engine.Handle(conversations.Inbound{Identity: resident(1), Text: tt.text, LangHint: tt.hint}, f.now)
+			r := f.engine.Handle(conversations.Inbound{Identity: resident(300 + i), Text: tt.text, LangHint: tt.hint}, f.now)
 			if r.Lang != tt.want {
 				t.Errorf("Handle(%q, hint %q): Lang = %q, want %q (reply %q)", tt.text, tt.hint, r.Lang, tt.want, r.Text)
 			}
@@ -99,7 +144,7 @@ func TestSwitchLanguage(t *testing.T) {
 			if n == 0 {
 				t.Fatalf("%s: %q offers no %q:\n%s", from, word, name, conversations.Render(r))
 			}
-			if r = say(string(rune('0' + n))); r.Lang != to {
+			if r = say(strconv.Itoa(n)); r.Lang != to {
 				t.Errorf("%s -> %s: Lang = %q", from, to, r.Lang)
 			}
 			say("menu")
@@ -156,5 +201,36 @@ func TestYesNoWords(t *testing.T) {
 				f.engine.Handle(conversations.Inbound{Identity: in.Identity, Text: "menu"}, f.now)
 			}
 		}
+	}
+}
+
+// TestDetectFewLanguages: a program with one Latin-script language still
+// recognizes the transliterated greetings of its others, and a text in a
+// script it does not offer gets the default.
+func TestDetectFewLanguages(t *testing.T) {
+	tests := []struct {
+		name  string
+		langs []string
+		text  string
+		want  string
+	}{
+		{"privet", []string{"en", "ru"}, "privet", "ru"},
+		{"cyrillic", []string{"en", "ru"}, "добрый день", "ru"},
+		{"ukrainian goes to the only cyrillic language", []string{"en", "ru"}, "добрий день", "ru"},
+		{"hello", []string{"en", "ru"}, "hello", "en"},
+		{"default not latin", []string{"zh", "en"}, "hello", "en"},
+		{"nothing known", []string{"zh", "en"}, "asdf", "zh"},
+		{"hangul not offered", []string{"en", "es"}, "안녕하세요", "en"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.program.Languages = tt.langs
+			e := conversations.New(f.svc, f.catalog)
+			r := e.Handle(conversations.Inbound{Identity: resident(1), Text: tt.text}, f.now)
+			if r.Lang != tt.want {
+				t.Errorf("languages %v, %q: Lang = %q, want %q", tt.langs, tt.text, r.Lang, tt.want)
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package conversations
 import (
 	"slices"
 	"strings"
-	"unicode"
 
 	"golang.org/x/text/language"
 )
@@ -92,60 +91,4 @@ func baseLanguage(hint string) string {
 		hint = hint[:i]
 	}
 	return hint
-}
-
-// detect guesses the language of text: by script (a language whose
-// language.script is not Latin, when the text has letters of that script),
-// then by greetings and main-menu words, in the program's order.
-func (e *Engine) detect(langs []string, text string) (string, bool) {
-	for _, l := range langs {
-		script := e.textIn(l, "language.script", nil)
-		table, ok := unicode.Scripts[script]
-		if !ok || script == "Latin" {
-			continue
-		}
-		for _, r := range text {
-			if unicode.Is(table, r) {
-				return l, true
-			}
-		}
-	}
-	words := fold(text)
-	if len(words) == 0 {
-		return "", false
-	}
-	// The longest greeting wins: "hello po" is Tagalog although "hello"
-	// is English too; on a tie, the program's order.
-	best, bestLen := "", 0
-	for _, l := range langs {
-		if n := e.greets(l, words); n > bestLen {
-			best, bestLen = l, n
-		}
-	}
-	if best != "" {
-		return best, true
-	}
-	for _, l := range langs {
-		s := &session{lang: l}
-		if _, ok := matchLabel(e.mainChoices(s), words); ok {
-			return l, true
-		}
-	}
-	return "", false
-}
-
-// greets returns how many words of the longest of lang's greetings words
-// start with, 0 for none.
-func (e *Engine) greets(lang string, words []string) int {
-	phrases, ok := e.phrases(lang, "words.greeting")
-	if !ok {
-		return 0
-	}
-	n := 0
-	for _, p := range phrases {
-		if len(p) > n && len(words) >= len(p) && sameWords(words[:len(p)], p) {
-			n = len(p)
-		}
-	}
-	return n
 }

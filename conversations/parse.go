@@ -123,9 +123,11 @@ func digitValue(r rune) int {
 }
 
 // fold splits text into lower-case words without accents or punctuation.
+// Spacing vowel signs (Mc: the ा and ी of Hindi, the ા of Gujarati) are part
+// of a word, not a break: without them हाँ (yes) and है (is) fold alike.
 func fold(text string) []string {
 	return strings.FieldsFunc(strings.ToLower(stripAccents(text)), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Mc, r)
 	})
 }
 

@@ -109,12 +109,13 @@ type scenario struct {
 
 // allLangs are the languages of the demo program, in its order: the full
 // booking is replayed in every one.
-var allLangs = []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"}
+var allLangs = []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk", "ko", "ru", "ur", "hi", "gu", "vi"}
 
 // hints are the Telegram language_code values transcripts start with, as
 // Telegram sends them (Filipino phones say "fil" for Tagalog).
 var hints = map[string]string{
 	"es": "es-MX", "pl": "pl", "zh": "zh-hans", "ar": "ar", "fr": "fr-FR", "tl": "fil", "uk": "uk",
+	"ko": "ko", "ru": "ru", "ur": "ur", "hi": "hi", "gu": "gu", "vi": "vi",
 }
 
 // tr picks the text of the transcript's language.

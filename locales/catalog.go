@@ -125,6 +125,29 @@ func load(fsys fs.FS) (*Catalog, error) {
 // reference language first, then alphabetically.
 func (c *Catalog) Languages() []string { return slices.Clone(c.langs) }
 
+// Review returns lang's review status, its message language.review:
+// "reference" (English), "draft" (written by engineers, not yet read by a
+// native speaker) or "reviewed YYYY-MM-DD". See docs/LOCALES.md.
+func (c *Catalog) Review(lang string) string {
+	s, err := c.Text(lang, "language.review", nil)
+	if err != nil {
+		return "draft"
+	}
+	return strings.TrimSpace(s)
+}
+
+// Drafts returns the languages whose texts no native speaker has reviewed
+// yet, in Languages order: bot check lists them.
+func (c *Catalog) Drafts() []string {
+	var out []string
+	for _, l := range c.langs {
+		if r := c.Review(l); r != "reference" && !strings.HasPrefix(r, "reviewed ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // Has reports whether lang has a message file.
 func (c *Catalog) Has(lang string) bool { _, ok := c.messages[lang]; return ok }
 

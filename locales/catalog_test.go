@@ -25,7 +25,7 @@ func TestLanguages(t *testing.T) {
 	if len(got) < 2 || got[0] != Reference {
 		t.Fatalf("Languages() = %v, want %s first and at least 2", got, Reference)
 	}
-	for _, want := range []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"} {
+	for _, want := range []string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk", "ko", "ru", "ur", "hi", "gu", "vi"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("Languages() = %v, missing %s", got, want)
 		}
@@ -173,6 +173,20 @@ func TestDateTime(t *testing.T) {
 		{"tl", morning, "Martes, Disyembre 1", "Mar Dis 1", "9:05 AM"},
 		{"tl", afternoon, "Miyerkules, Disyembre 2", "Miy Dis 2", "2:30 PM"},
 		{"tl", midnight, "Sabado, Disyembre 5", "Sab Dis 5", "12:00 AM"},
+		{"ko", morning, "12월 1일 화요일", "12월 1일 (화)", "오전 9:05"},
+		{"ko", afternoon, "12월 2일 수요일", "12월 2일 (수)", "오후 2:30"},
+		{"ko", midnight, "12월 5일 토요일", "12월 5일 (토)", "오전 12:00"},
+		{"ru", morning, "вторник, 1 декабря", "вт 1 дек.", "9:05"},
+		{"ru", afternoon, "среда, 2 декабря", "ср 2 дек.", "14:30"},
+		{"ur", morning, "منگل، 1 دسمبر", "منگل، 1 دسمبر", "9:05 AM"},
+		{"ur", afternoon, "بدھ، 2 دسمبر", "بدھ، 2 دسمبر", "2:30 PM"},
+		{"hi", morning, "मंगलवार, 1 दिसंबर", "मंगल, 1 दिस॰", "9:05 AM"},
+		{"hi", noon, "शनिवार, 5 दिसंबर", "शनि, 5 दिस॰", "12:00 PM"},
+		{"gu", morning, "મંગળવાર, 1 ડિસેમ્બર", "મંગળ, 1 ડિસે", "9:05 AM"},
+		{"gu", afternoon, "બુધવાર, 2 ડિસેમ્બર", "બુધ, 2 ડિસે", "2:30 PM"},
+		{"vi", morning, "Thứ Ba, 1 tháng 12", "T3 1/12", "9:05"},
+		{"vi", afternoon, "Thứ Tư, 2 tháng 12", "T4 2/12", "14:30"},
+		{"vi", midnight, "Thứ Bảy, 5 tháng 12", "T7 5/12", "0:00"},
 	}
 	for _, tt := range tests {
 		if got := c.Date(tt.lang, tt.t); got != tt.date {
@@ -215,7 +229,8 @@ func TestDemoProgram(t *testing.T) {
 }
 
 // TestPluralForms picks each CLDR form where a language has one: Arabic's
-// six, Tagalog's one/other (4, 6, 9 are "other"), Chinese's single form.
+// six, Tagalog's one/other (4, 6, 9 are "other"), Chinese's and Korean's
+// single form, Russian's one/few/many, Urdu's and Hindi's two.
 func TestPluralForms(t *testing.T) {
 	c := mustLoad(t)
 	tests := []struct {
@@ -238,11 +253,68 @@ func TestPluralForms(t *testing.T) {
 		{"tl", 11, "11 bakanteng oras"},
 		{"zh", 1, "有1个空位"},
 		{"zh", 21, "有21个空位"},
+		// Russian: one (1, 21, 101), few (2-4, 22), many (0, 5-20, 25, 111).
+		{"ru", 1, "1 свободная запись"},
+		{"ru", 21, "21 свободная запись"},
+		{"ru", 101, "101 свободная запись"},
+		{"ru", 2, "2 свободные записи"},
+		{"ru", 22, "22 свободные записи"},
+		{"ru", 0, "0 свободных записей"},
+		{"ru", 5, "5 свободных записей"},
+		{"ru", 11, "11 свободных записей"},
+		{"ru", 111, "111 свободных записей"},
+		// Urdu: one is 1 only; Hindi, Gujarati and Vietnamese (go-i18n's
+		// CLDR): one is 0 and 1.
+		{"ur", 1, "1 خالی وقت۔"},
+		{"ur", 0, "0 خالی اوقات"},
+		{"ur", 2, "2 خالی اوقات"},
+		{"hi", 0, "0 खाली समय"},
+		{"hi", 30, "30 खाली समय"},
+		{"gu", 1, "1 ખાલી સમય"},
+		{"vi", 0, "còn 0 giờ trống"},
+		{"vi", 1000000, "còn 1000000 giờ trống"},
+		{"ko", 1, "빈 시간 1개"},
+		{"ko", 25, "빈 시간 25개"},
 	}
 	for _, tt := range tests {
 		got, err := c.Count(tt.lang, "book.time", tt.n, map[string]any{"Date": "D"})
 		if err != nil || !strings.Contains(got, tt.want) {
 			t.Errorf("Count(%s, book.time, %d) = %q, %v; want it to contain %q", tt.lang, tt.n, got, err, tt.want)
 		}
+	}
+}
+
+// TestReview: every file states its review status, and Drafts lists those
+// that are neither the reference nor reviewed (with a date).
+func TestReview(t *testing.T) {
+	c := mustLoad(t)
+	for _, lang := range c.Languages() {
+		r := c.Review(lang)
+		ok := r == "draft" || r == "reference" && lang == Reference
+		if d, found := strings.CutPrefix(r, "reviewed "); found {
+			_, err := time.Parse(time.DateOnly, d)
+			ok = err == nil
+		}
+		if !ok {
+			t.Errorf("%s: language.review = %q, want draft or reviewed YYYY-MM-DD", lang, r)
+		}
+	}
+	for _, lang := range c.Languages() {
+		if want := c.Review(lang) == "draft"; slices.Contains(c.Drafts(), lang) != want {
+			t.Errorf("Drafts() = %v: %s (%s) listed %v", c.Drafts(), lang, c.Review(lang), !want)
+		}
+	}
+
+	fsys := fstest.MapFS{
+		"active.en.toml": {Data: []byte(`"language.review" = "reference"`)},
+		"active.es.toml": {Data: []byte(`"language.review" = "reviewed 2026-12-01"`)},
+		"active.fr.toml": {Data: []byte(`"language.review" = "draft"`)},
+	}
+	small, err := load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := small.Drafts(); !slices.Equal(d, []string{"fr"}) {
+		t.Errorf("Drafts() = %v, want [fr]", d)
 	}
 }

@@ -17,7 +17,7 @@ func TestLoadDemo(t *testing.T) {
 	if p.Source != DemoName || p.Name != "CityKey" || p.Location.String() != "America/Chicago" || p.Region != "US" {
 		t.Errorf("program = %q %q %v %q", p.Source, p.Name, p.Location, p.Region)
 	}
-	if diff := cmp.Diff([]string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk"}, p.Languages); diff != "" {
+	if diff := cmp.Diff([]string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk", "ko", "ru", "ur", "hi", "gu", "vi"}, p.Languages); diff != "" {
 		t.Errorf("languages (-want +got):\n%s", diff)
 	}
 	if p.HorizonDays != 30 || p.Lead != 2*time.Hour || p.ChangesPerDay != 3 || p.ReminderLead != 24*time.Hour {

@@ -175,7 +175,7 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
-		"schema version 2",
+		"schema version 3",
 		`clerk="ana" role=clerk password=$argon2id$`,
 		`office="north" closed=2026-03-02`,
 		`clerk="ana" action="checkin" code="AAAA"`,

@@ -60,6 +60,11 @@ type Config struct {
 	// constants, never anything about the resident) and whether it will
 	// be retried. Metrics count retries with it. It must not block.
 	OnAttempt func(provider, outcome string, retry bool)
+	// Deliveries (optional) keeps webhook dedupe marks across restarts,
+	// digested under DedupeKey (required with it; identity.DedupeKey of
+	// the live keys). Without it marks live in memory only.
+	Deliveries Deliveries
+	DedupeKey  func() [32]byte
 }
 
 // Channel is the SMS channel: it serves Twilio's webhook at Path and runs
@@ -107,7 +112,12 @@ func New(c Config) (*Channel, error) {
 	if c.OnAttempt == nil {
 		c.OnAttempt = func(string, string, bool) {}
 	}
-	ch := &Channel{c: c, dedupe: newDedupe()}
+	if c.Deliveries != nil && c.DedupeKey == nil {
+		return nil, errors.New("sms: config has Deliveries without DedupeKey")
+	}
+	ch := &Channel{c: c, dedupe: newDedupe(c.Deliveries, c.DedupeKey, func(err error) {
+		c.Log.Error("sms webhook: dedupe store", "err", err) // storage errors name no id
+	})}
 	ch.queue = newQueue(c.Workers, c.Attempts, c.Backoff, c.Log, ch.attempt)
 	return ch, nil
 }

@@ -169,6 +169,13 @@ func (m *Main) loadKeys(path string, dev bool, log *slog.Logger) ([]identity.Key
 			}
 		}
 	}
+	// A key-file write that died (rotate-key, keygen) may have left a temp
+	// file with key bytes beside the key file: remove it before anything
+	// else. A directory we may not write to (a systemd credential) cannot
+	// hold one, so a failure here is not fatal.
+	if err := identity.RemoveKeyStrays(identity.OS, path); err != nil {
+		log.Warn("key file: leftovers of an earlier write not removed", "err", err)
+	}
 	return readKeys(path)
 }
 
@@ -194,28 +201,21 @@ func readKeys(path string) ([]identity.Key, error) {
 }
 
 // writeNewKey writes a key file holding one new epoch, refusing to
-// overwrite an existing file.
+// overwrite an existing file. A crash leaves no file or a complete one
+// (identity.CreateKeyFile).
 func (m *Main) writeNewKey(path string) error {
 	k, err := identity.NewKey(1, scheduling.DateOf(m.Now()), rand.Reader)
 	if err != nil {
 		return fail("new key: %v", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	err = identity.CreateKeyFile(identity.OS, path, []identity.Key{k})
+	if errors.Is(err, identity.ErrKeyFileExists) {
 		return fail("%s exists; refusing to overwrite a key (appointments hashed with it would be lost)", path)
 	}
 	if err != nil {
 		return fail("key file: %v", err)
 	}
-	if _, err := f.Write(identity.MarshalKeys([]identity.Key{k})); err != nil {
-		f.Close()
-		return fail("write key file: %v", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fail("write key file: %v", err)
-	}
-	return f.Close()
+	return nil
 }
 
 // logger returns the operator log: text on stderr, never with resident data.

@@ -3,11 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/cita-city/cita/channels/sms"
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/scheduling"
+	"github.com/cita-city/cita/storage"
 )
 
 const jobsUsage = `usage: bot jobs run NAME [flags]
@@ -22,7 +27,10 @@ jobs:
               appointment uses
   sweep       expire sessions and dedupe marks (they live in bot serve's
               memory, which sweeps them every minute)
-  redact      delete messages and media older than CITA_REDACT_AFTER at Twilio`
+  redact      delete messages and media older than CITA_REDACT_AFTER at Twilio
+  reconcile   cancel every reminder waiting at Twilio whose code is no longer
+              an active appointment, and delete cancelled reminders (bot
+              serve runs it at start and every hour)`
 
 // jobs runs one job now: `bot jobs run NAME [--date YYYY-MM-DD]`. Jobs are
 // idempotent and take their clock from m.Now, so running one by hand next
@@ -33,7 +41,7 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 		return &exitError{code: 2}
 	}
 	if len(args) < 2 || strings.HasPrefix(args[1], "-") {
-		return usageError("name the job to run: bot jobs run NAME (one of: close-day, rotate-key, sweep, redact)")
+		return usageError("name the job to run: bot jobs run NAME (one of: close-day, rotate-key, sweep, redact, reconcile)")
 	}
 	name := args[1]
 	var c Config
@@ -53,13 +61,18 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 	switch name {
 	case "redact":
 		return m.redact()
+	case "reconcile":
+		if !day.IsZero() {
+			return usageError("reconcile takes no --date: it compares all of Twilio with the database")
+		}
+		return m.reconcile(ctx, c)
 	case "sweep":
 		fmt.Fprintln(m.Stdout, "sweep: swept 0: conversation sessions, cached hashes and webhook dedupe marks live only in the memory of a running bot serve, which sweeps them every minute and loses them all when it stops; this process holds none")
 		return nil
 	case "close-day", "rotate-key":
 		return m.retentionJob(c, name, day, *force)
 	default:
-		return usageError("unknown job %q (known: close-day, rotate-key, sweep, redact)", name)
+		return usageError("unknown job %q (known: close-day, rotate-key, sweep, redact, reconcile)", name)
 	}
 }
 
@@ -115,4 +128,80 @@ func (m *Main) redact() error {
 	}
 	fmt.Fprintf(m.Stdout, "redact: deleted %d messages older than %v at Twilio\n", n, tc.RedactAfter)
 	return nil
+}
+
+// Reminder reconciliation needs the database's active codes.
+var _ sms.Appointments = (*storage.Store)(nil)
+
+// reconcileEvery is how often serve reconciles the reminders waiting at
+// Twilio with the database; it also does so at start, which catches the
+// cancels a shutdown left undone.
+const reconcileEvery = time.Hour
+
+// reconcile runs the reminder reconciliation now. It opens the database,
+// so it fails while bot serve holds it: serve runs it itself.
+func (m *Main) reconcile(ctx context.Context, c Config) error {
+	tc, ok, err := m.twilioEnv()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fail("reconcile: TWILIO_ACCOUNT_SID is not set: no SMS channel, no reminders")
+	}
+	p, err := tc.provider()
+	if err != nil {
+		return err
+	}
+	_, store, err := m.programStore(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rep, err := sms.Reconcile(ctx, p, store, m.logger())
+	fmt.Fprintf(m.Stdout, "reconcile: %v\n", rep)
+	if err != nil {
+		return fail("%v", err)
+	}
+	return nil
+}
+
+// scheduleReconcile adds the reminder reconciliation to serve's cron: at
+// start, then every reconcileEvery. ctx is serve's: shutdown ends a run
+// between two Twilio calls, and does not wait for the call in flight
+// (twilio-go calls take no context and may take twilioTimeout): that run
+// is abandoned, and the next start does its work again. A nil channel (no
+// SMS) schedules nothing.
+func scheduleReconcile(ctx context.Context, jobs *cron.Cron, ch *sms.Channel, appts sms.Appointments, log *slog.Logger) {
+	if ch == nil {
+		return
+	}
+	jobs.Schedule(&startThenEvery{every: reconcileEvery}, cron.FuncJob(timedJob("reconcile", func() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if _, err := ch.Reconcile(ctx, appts); err != nil && ctx.Err() == nil {
+				log.Error("reconcile", "err", err)
+			}
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	})))
+}
+
+// startThenEvery is a cron schedule that fires as soon as the cron starts,
+// then every interval. An interval names no wall-clock time, so DST
+// changes neither skip nor repeat it.
+type startThenEvery struct {
+	every   time.Duration
+	started bool // cron asks Next from its one goroutine
+}
+
+func (s *startThenEvery) Next(t time.Time) time.Time {
+	if !s.started {
+		s.started = true
+		return t
+	}
+	return t.Add(s.every)
 }

@@ -84,6 +84,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("schedule redact: %w", err)
 		}
 	}
+	scheduleReconcile(ctx, jobs, smsCh, a.store, log)
 	if err := m.scheduleRetention(jobs, a, log); err != nil {
 		return err
 	}

@@ -1,9 +1,9 @@
 // Package twiliotest is a fake of the part of Twilio's REST API cita uses,
 // served over HTTP (httptest), so that the real twilio-go client talks to
-// it: messages (create, scheduled sends, list, cancel, redact, delete) and
-// their media (list, delete). It records every request, answers 429/5xx on
-// demand, and can answer late (Hang) so that a client times out after the
-// call took effect. Point the SDK at it with sms.Rewrite, or run the bot
+// it: messages (create, scheduled sends, list in pages, cancel, redact,
+// delete) and their media (list, delete). It records every request, answers
+// 429/5xx on demand (for n requests, or for a while: an outage), and can
+// answer late (Hang) so that a client times out after the call took effect. Point the SDK at it with sms.Rewrite, or run the bot
 // with TWILIO_API_BASE set to its URL.
 //
 // Use only fictional numbers (+1 312 555 0100..0199).
@@ -78,6 +78,9 @@ type hang struct {
 type fault struct {
 	method, path string // path: substring to match
 	status, left int
+	// until is closed when an outage (FailFor) ends; nil for a fault
+	// counted in requests.
+	until chan struct{}
 }
 
 // New starts a fake whose clock is now (for created and sent dates and the
@@ -107,7 +110,43 @@ func (s *Server) Close() { s.srv.Close() }
 func (s *Server) Fail(method, path string, status, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method, path, status, n})
+	s.faults = append(s.faults, fault{method: method, path: path, status: status, left: n})
+}
+
+// FailFor makes every request whose method is method and whose path
+// contains path answer status for d from now: an outage of Twilio's API
+// that outlasts a client's retries. The returned channel is closed when
+// the outage is over.
+func (s *Server) FailFor(method, path string, status int, d time.Duration) <-chan struct{} {
+	over := make(chan struct{})
+	s.mu.Lock()
+	s.faults = append(s.faults, fault{method: method, path: path, status: status, left: 1, until: over})
+	s.mu.Unlock()
+	// A timer, not the clock: the fake's clock (now) is the tests' pinned
+	// time, while an outage lasts in real time, as the client's backoff does.
+	time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i := range s.faults {
+			if s.faults[i].until == over {
+				s.faults[i].left = 0
+			}
+		}
+		close(over)
+	})
+	return over
+}
+
+// Schedule stores a message scheduled for sendAt through Messaging Service
+// service, as a create would, without the create's checks: a test places
+// reminders it did not make (another application's, an older cita's).
+func (s *Server) Schedule(to, body, service string, sendAt time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := &Message{SID: s.newSID("SM"), To: to, Body: body, Service: service, Status: "scheduled",
+		Direction: "outbound-api", SendAt: sendAt, Created: s.now()}
+	s.messages[m.SID] = m
+	return m.SID
 }
 
 // Hang makes the next n requests whose method is method and whose path
@@ -238,7 +277,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		for i := range s.faults {
 			f := &s.faults[i]
 			if f.left > 0 && f.method == r.Method && strings.Contains(r.URL.Path, f.path) {
-				f.left--
+				if f.until == nil {
+					f.left--
+				}
 				s.mu.Unlock()
 				apiError(w, f.status, 20000+f.status, "injected failure")
 				return
@@ -328,11 +369,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	after, hasAfter := parseFilterDate(q.Get("DateSent>"))
 	size, _ := strconv.Atoi(q.Get("PageSize"))
 	if size <= 0 {
-		size = 50
+		size = 50 // Twilio's default page
 	}
+	size = min(size, 1000) // and its largest
 	page, _ := strconv.Atoi(q.Get("Page"))
 	s.mu.Lock()
-	var match []map[string]any
+	var match []*Message
 	for _, m := range s.sorted() {
 		if (q.Get("To") != "" && m.To != q.Get("To")) || (q.Get("From") != "" && m.From != q.Get("From")) {
 			continue
@@ -343,13 +385,17 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		if (hasBefore && !m.Sent.Before(before)) || (hasAfter && m.Sent.Before(after)) {
 			continue
 		}
-		match = append(match, s.json(m))
+		match = append(match, m)
 	}
-	s.mu.Unlock()
 	from := min(page*size, len(match))
 	to := min(from+size, len(match))
+	out := make([]map[string]any, 0, to-from)
+	for _, m := range match[from:to] {
+		out = append(out, s.json(m))
+	}
+	s.mu.Unlock()
 	resp := map[string]any{
-		"messages": match[from:to], "page": page, "page_size": size, "start": from, "end": to,
+		"messages": out, "page": page, "page_size": size, "start": from, "end": to,
 		"uri": r.URL.RequestURI(), "first_page_uri": r.URL.Path,
 	}
 	if to < len(match) {
