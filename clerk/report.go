@@ -118,6 +118,8 @@ type WeekRow struct {
 	Week  string // 2026-W49
 	Start scheduling.Date
 	Measures
+	Languages []LangShare // the week's appointments by language
+	langs     map[string]int
 }
 
 // LangShare is a language's appointments and their share of all.
@@ -189,7 +191,7 @@ func BuildReport(p *scheduling.Program, counts []DayCount, fromMonth, toMonth sc
 			wr := weeks[key]
 			if wr == nil {
 				monday := scheduling.DateOf(t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)))
-				wr = &WeekRow{Week: key, Start: monday}
+				wr = &WeekRow{Week: key, Start: monday, langs: map[string]int{}}
 				weeks[key] = wr
 			}
 			wr.add(c)
@@ -198,10 +200,13 @@ func BuildReport(p *scheduling.Program, counts []DayCount, fromMonth, toMonth sc
 			for l, n := range c.ByLang {
 				langs[l] += n
 				all[l] += n
+				wr.langs[l] += n
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(weeks)) {
-			or.Weeks = append(or.Weeks, *weeks[k])
+			wr := weeks[k]
+			wr.Languages = shares(wr.langs)
+			or.Weeks = append(or.Weeks, *wr)
 		}
 		or.Languages = shares(langs)
 		r.Offices = append(r.Offices, or)
@@ -237,9 +242,27 @@ func (r *Report) suppress() {
 		}
 		sum := []*int{&o.Total.Booked}
 		for j := range o.Languages {
-			sum = append(sum, &o.Languages[j].Count)
+			l := &o.Languages[j]
+			sum = append(sum, &l.Count)
+			byWeek := []*int{&l.Count}
+			for w := range o.Weeks {
+				for k := range o.Weeks[w].Languages {
+					if o.Weeks[w].Languages[k].Code == l.Code {
+						byWeek = append(byWeek, &o.Weeks[w].Languages[k].Count)
+					}
+				}
+			}
+			sums = append(sums, byWeek)
 		}
 		sums = append(sums, sum)
+		for w := range o.Weeks {
+			wk := &o.Weeks[w]
+			sum := []*int{&wk.Booked}
+			for k := range wk.Languages {
+				sum = append(sum, &wk.Languages[k].Count)
+			}
+			sums = append(sums, sum)
+		}
 	}
 	for k, total := range r.Total.ptrs() {
 		sum := []*int{total}
@@ -334,6 +357,7 @@ func (r *Report) suppress() {
 		langs(o.Languages)
 		for j := range o.Weeks {
 			cells(&o.Weeks[j].Measures)
+			langs(o.Weeks[j].Languages)
 		}
 	}
 }
@@ -391,6 +415,9 @@ func (r Report) WriteCSV(w io.Writer) error {
 	for _, o := range r.Offices {
 		for _, wk := range o.Weeks {
 			measures(o.ID, wk.Week, wk.Measures)
+			for _, l := range wk.Languages {
+				cw.Write([]string{o.ID, wk.Week, l.Code, "booked", l.Shown})
+			}
 		}
 		measures(o.ID, "all", o.Total)
 		langs(o.ID, o.Languages)

@@ -123,7 +123,7 @@ func TestReportEqualsCounters(t *testing.T) {
 		"city-hall/2026-W49/all/booked": "14", "city-hall/2026-W49/all/arrived": "7", "city-hall/2026-W49/all/no-show": "<5",
 		"city-hall/2026-W49/all/cancelled": "<5", "city-hall/2026-W49/all/walk-ins": "<5", "city-hall/2026-W49/all/people-served": "7",
 		"all/all/es/booked": "10", "all/all/es/share": "71%", "all/all/en/booked": "<5", "all/all/en/share": "masked", "all/all/uk/booked": "<5",
-		"northwest/all/all/booked": "0",
+		"northwest/all/all/booked": "0", "city-hall/2026-W49/es/booked": "10", "city-hall/2026-W49/uk/booked": "<5",
 	} {
 		if got[k] != v {
 			t.Errorf("CSV %s = %q, want %q", k, got[k], v)
@@ -198,6 +198,38 @@ func TestSecondarySuppression(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSecondarySuppressionByWeekAndLanguage: a small language in one week
+// hides another language of that week, and the same language in another
+// week, so neither the week's total nor the office's gives it back.
+func TestSecondarySuppressionByWeekAndLanguage(t *testing.T) {
+	nov := scheduling.Date{Year: 2026, Month: 11, Day: 1}
+	counts := []clerk.DayCount{
+		{Office: "city-hall", Day: scheduling.Date{Year: 2026, Month: 11, Day: 2}, Booked: 12, Arrived: 12, ByLang: map[string]int{"es": 10, "en": 2}},
+		{Office: "city-hall", Day: scheduling.Date{Year: 2026, Month: 11, Day: 9}, Booked: 20, Arrived: 20, ByLang: map[string]int{"es": 10, "en": 10}},
+	}
+	r, err := clerk.BuildReport(scheduling.Demo(), counts, nov, nov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := func(ls []clerk.LangShare) string {
+		var out []string
+		for _, l := range ls {
+			out = append(out, l.Code+"="+l.Shown)
+		}
+		return strings.Join(out, " ")
+	}
+	o := r.Offices[0]
+	for _, tc := range []struct{ what, got, want string }{
+		{"first week", shown(o.Weeks[0].Languages), "es=masked en=<5"},
+		{"second week", shown(o.Weeks[1].Languages), "en=masked es=masked"},
+		{"office", shown(o.Languages), "es=20 en=12"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.what, tc.got, tc.want)
+		}
 	}
 }
 
