@@ -220,7 +220,9 @@ func BuildReport(p *scheduling.Program, counts []DayCount, fromMonth, toMonth sc
 // (primary suppression). Then, since the report shows totals, a hidden
 // cell could be worked out from its total and the other cells (booked =
 // arrived + no-show + cancelled; an office's weeks add up to its total;
-// offices to all offices; languages to booked): whenever one of those
+// offices to all offices; languages to booked, a week's languages to the
+// week's booked, a language's weeks to its office total, its offices to
+// all offices): whenever one of those
 // sums has exactly one hidden cell, one more is hidden, the smallest
 // (secondary suppression), until no sum has a single hidden cell.
 func (r *Report) suppress() {
