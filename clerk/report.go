@@ -222,9 +222,9 @@ func BuildReport(p *scheduling.Program, counts []DayCount, fromMonth, toMonth sc
 // arrived + no-show + cancelled; an office's weeks add up to its total;
 // offices to all offices; languages to booked, a week's languages to the
 // week's booked, a language's weeks to its office total, its offices to
-// all offices): whenever one of those
-// sums has exactly one hidden cell, one more is hidden, the smallest
-// (secondary suppression), until no sum has a single hidden cell.
+// all offices): whenever one of those sums has exactly one hidden cell,
+// one more is hidden, the smallest (secondary suppression), until no sum
+// has a single hidden cell.
 func (r *Report) suppress() {
 	var sums [][]*int // each: the total, then its parts
 	measures := func(m *Measures) { sums = append(sums, []*int{&m.Booked, &m.Arrived, &m.NoShow, &m.Cancelled}) }
