@@ -1,6 +1,7 @@
 package clerk
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -382,19 +383,9 @@ func shares(m map[string]int) []LangShare {
 		if a.Count != b.Count {
 			return b.Count - a.Count
 		}
-		return cmpString(a.Code, b.Code)
+		return cmp.Compare(a.Code, b.Code)
 	})
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // WriteCSV writes the report in long form, one count a line, every count
