@@ -40,6 +40,13 @@ var routes = []struct {
 	{"POST", "/clerk/reopen", true},
 	{"GET", "/clerk/capacity", true},
 	{"GET", "/clerk/audit", true},
+	{"POST", "/clerk/call", false},
+	{"POST", "/clerk/served", false},
+	{"GET", "/clerk/report", true},
+	{"GET", "/clerk/report.csv?from=2026-11&to=2026-11", true},
+	{"GET", "/clerk/lobby", true},
+	{"POST", "/clerk/lobby-token", true},
+	{"POST", "/clerk/lobby-revoke", true},
 	{"GET", "/clerk/no-such-page", false}, // unknown paths do not answer strangers either
 }
 
@@ -89,9 +96,12 @@ func TestManagerRoutes(t *testing.T) {
 			}
 		}
 	}
-	// Nothing was closed by the clerk's attempts.
+	// Nothing was closed, and no screen link made, by the clerk's attempts.
 	if closed, _ := f.store.Closed(office, scheduling.Date{Year: 2026, Month: 12, Day: 1}); closed {
 		t.Error("a clerk closed an office")
+	}
+	if _, has, _ := f.store.LobbyToken(office); has {
+		t.Error("a clerk made a screen link")
 	}
 	// The nav shows manager pages to managers only.
 	if body := ana.get("/clerk/").body; strings.Contains(body, "/clerk/audit") {
