@@ -230,3 +230,20 @@ func TestLobbyNeedsItsToken(t *testing.T) {
 func pageText(html string) string {
 	return regexp.MustCompile(`(?s)<[^>]*>`).ReplaceAllString(html, " ")
 }
+
+// TestQueueIsTodays: the next day starts with an empty queue and lobby.
+func TestQueueIsTodays(t *testing.T) {
+	f := newFixture(t)
+	a := f.book("+13125550165", 9, 30)
+	ana, mgr := f.signedIn("ana"), f.signedIn("max")
+	token := newLobbyToken(t, mgr, office)
+	ana.postFollow("/clerk/checkin", url.Values{"office": {office}, "code": {a.Code}})
+	ana.postFollow("/clerk/call", url.Values{"office": {office}, "desk": {"4"}})
+	if st, _ := mgr.lobby(office, token); len(st.Called) != 1 || st.Calls != 1 {
+		t.Fatalf("lobby today: %+v", st)
+	}
+	f.clock.Advance(24 * time.Hour)
+	if st, _ := mgr.lobby(office, token); len(st.Called) != 0 || len(st.Waiting) != 0 || st.Calls != 0 {
+		t.Fatalf("lobby the next day: %+v", st)
+	}
+}
