@@ -80,12 +80,17 @@ func (s *server) day(office string, day scheduling.Date) (dayData, error) {
 	now := s.Now()
 	today := day == s.today()
 	slot := 15 * time.Minute
-	if o, ok := s.Program.Office(office); ok && o.SlotMinutes > 0 {
-		slot = time.Duration(o.SlotMinutes) * time.Minute
+	noHours := false
+	if o, ok := s.Program.Office(office); ok {
+		if o.SlotMinutes > 0 {
+			slot = time.Duration(o.SlotMinutes) * time.Minute
+		}
+		// A day without hours (a weekend) is closed too, not "0 of 0".
+		noHours = len(s.Program.Slots(o, day)) == 0
 	}
 	data := dayData{
 		Counts:     map[string]int{},
-		Closed:     closed || s.Program.Closed(office, day),
+		Closed:     closed || s.Program.Closed(office, day) || noHours,
 		ClosedByUs: closed,
 		IsToday:    today,
 		Reasons:    cancelReasons,

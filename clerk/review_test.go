@@ -60,3 +60,19 @@ func TestReviewFixes(t *testing.T) {
 		}
 	}
 }
+
+// TestWeekendIsClosed: a day without opening hours says "closed" on the
+// day list and the walk-in page, like a holiday.
+func TestWeekendIsClosed(t *testing.T) {
+	f := newFixture(t)
+	ana := f.signedIn("ana")
+	const sunday = "2026-12-06"
+	for _, path := range []string{"/clerk/?office=" + office + "&date=" + sunday, "/clerk/walkin?office=" + office + "&date=" + sunday} {
+		if body := ana.get(path).body; !strings.Contains(body, "this office is closed on this day") {
+			t.Errorf("GET %s does not say closed", path)
+		}
+	}
+	if body := ana.get("/clerk/walkin?office=" + office + "&date=2026-12-01").body; strings.Contains(body, "closed on this day") {
+		t.Error("an open Tuesday says closed")
+	}
+}

@@ -38,7 +38,7 @@ func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal
 		s.internalError(w, r, "walk-in", err)
 		return
 	}
-	if closed {
+	if o, ok := s.Program.Office(office.ID); closed || s.Program.Closed(office.ID, day) || ok && len(s.Program.Slots(o, day)) == 0 {
 		data.Closed = true
 	} else {
 		slots, err := s.Bookings.WalkInSlots(office.ID, day, s.Now())
