@@ -147,7 +147,7 @@ func (s *server) day(office string, day scheduling.Date) (dayData, error) {
 	return data, nil
 }
 
-// summary is "12 appointments · 3 booked · 9 checked in", plural right.
+// summary is "12 appointments · 3 booked · 9 checked-in", plural right.
 func summary(n int, counts map[string]int) string {
 	out := plural(n, "appointment", "appointments")
 	for _, st := range []scheduling.Status{scheduling.StatusBooked, scheduling.StatusCheckedIn, scheduling.StatusNoShow, scheduling.StatusCancelled} {
