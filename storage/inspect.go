@@ -163,6 +163,9 @@ func (s *Store) decoder(name string) func(k, v []byte) (string, error) {
 				}
 				return fmt.Sprintf("%q -> schema version %d", k, n), nil
 			}
+			if office, ok := lobbyOffice(k); ok && len(v) == 32 {
+				return fmt.Sprintf("lobby display token of office=%q -> sha256 %x (the token itself is not kept)", office, v), nil
+			}
 			return fmt.Sprintf("%q -> %q", k, v), nil
 		}
 	case string(bucketClerks):
@@ -203,8 +206,12 @@ func (s *Store) decoder(name string) func(k, v []byte) (string, error) {
 			for _, l := range slices.Sorted(maps.Keys(c.ByLang)) {
 				langs = append(langs, fmt.Sprintf("%s=%d", l, c.ByLang[l]))
 			}
-			return fmt.Sprintf("office=%q day=%v booked=%d checked-in=%d no-show=%d cancelled=%d languages: %s",
-				c.Office, c.Day, c.Booked, c.CheckedIn, c.NoShow, c.Cancelled, strings.Join(langs, " ")), nil
+			walkIns := ""
+			if c.WalkIns > 0 {
+				walkIns = fmt.Sprintf(" walk-ins=%d", c.WalkIns)
+			}
+			return fmt.Sprintf("office=%q day=%v booked=%d checked-in=%d no-show=%d cancelled=%d%s languages: %s",
+				c.Office, c.Day, c.Booked, c.CheckedIn, c.NoShow, c.Cancelled, walkIns, strings.Join(langs, " ")), nil
 		}
 	case string(bucketDeliveries):
 		return func(k, v []byte) (string, error) {

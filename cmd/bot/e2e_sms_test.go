@@ -282,7 +282,7 @@ func TestSMSEndToEnd(t *testing.T) {
 	chicago, _ := time.LoadLocation("America/Chicago")
 	day := reminder.SendAt.Add(24 * time.Hour).In(chicago).Format(time.DateOnly)
 	flash := closeDay(t, "http://"+addr, "city-hall", day)
-	if !strings.Contains(flash, "1 residents were told by text message") {
+	if !strings.Contains(flash, "1 resident was told by text message") {
 		t.Errorf("closing %s: flash %q, want one resident told", day, flash)
 	}
 	if m, _ := fake.Message(reminder.SID); m.Status != "canceled" {

@@ -53,6 +53,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	mux.Handle("/clerk/", clerkWeb)
+	mux.Handle("/lobby/", clerkWeb)
 	mux.Handle("GET /metrics", metricsHandler(newRegistry()))
 	tg, err := m.telegramChannel(a, c, log)
 	if err != nil {
