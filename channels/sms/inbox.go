@@ -177,7 +177,9 @@ func (ch *Channel) resume(tag [32]byte, l *line) {
 }
 
 // expire drops l's first message if it still waits for a stretch that has
-// not started: after MaxWait its sender is not helped by an answer.
+// not started after MaxWait: the admission estimate was wrong, so instead
+// of an answer that comes too late its sender is told, without a stretch,
+// that the line is busy.
 func (ch *Channel) expire(tag [32]byte, l *line) {
 	b := ch.inbox
 	b.mu.Lock()
@@ -186,10 +188,12 @@ func (ch *Channel) expire(tag [32]byte, l *line) {
 		return // resumed, or stretching now: resume comes
 	}
 	l.leave, l.timer = nil, nil
+	m := l.msgs[0]
 	l.msgs[0] = waiting{}
 	l.msgs = l.msgs[1:]
 	b.mu.Unlock()
-	ch.c.Log.Warn("sms: message dropped, its sender waited too long")
+	ch.c.Log.Warn("sms: message not answered, its sender waited too long; told the line is busy")
+	ch.send(m.from, "busy", ch.busyText(m.from, m.text, &identity.BusyError{RetryAfter: ch.c.MaxWait}, ch.c.Now()))
 	ch.next(tag, l)
 }
 

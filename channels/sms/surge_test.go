@@ -362,8 +362,8 @@ func TestRepeatedDigitsActOnce(t *testing.T) {
 }
 
 // A message whose sender's stretch has not started after MaxWait is
-// dropped unstretched: its sender is no longer helped by an answer. The
-// resident's next message waits afresh.
+// dropped unstretched and its sender told, through the REST API, that the
+// line is busy. The resident's next message waits afresh.
 func TestWaitedTooLongDropped(t *testing.T) {
 	q := newQueueHasher()
 	q.gate = make(chan struct{})
@@ -375,15 +375,18 @@ func TestWaitedTooLongDropped(t *testing.T) {
 	if n := f.eng.calls(); n != 0 {
 		t.Errorf("engine got %d messages, want 0", n)
 	}
-	if !strings.Contains(f.logs.String(), "message dropped, its sender waited too long") {
+	if !strings.Contains(f.logs.String(), "its sender waited too long") {
 		t.Errorf("log lacks the drop:\n%s", f.logs.String())
+	}
+	if sent := f.twilio.WaitSent(resident, 1, 10*time.Second); len(sent) != 1 || !strings.Contains(sent[0].Body, "Many people are writing") {
+		t.Fatalf("sent %+v, want the busy text", sent)
 	}
 	f.ch.c.MaxWait = time.Minute
 	f.post(inbound("SM87", "again"), formType, "", nil)
 	waitFor(t, q.entered, "the second Admit")
 	close(q.gate)
-	if sent := f.twilio.WaitSent(resident, 1, 10*time.Second); len(sent) != 1 {
-		t.Errorf("sent %d replies, want 1", len(sent))
+	if sent := f.twilio.WaitSent(resident, 2, 10*time.Second); len(sent) != 2 {
+		t.Errorf("sent %d messages, want the busy text and 1 reply", len(sent))
 	}
 	f.ch.Drain()
 	if got := f.eng.got; len(got) != 1 || got[0].Text != "again" {

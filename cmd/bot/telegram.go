@@ -46,13 +46,13 @@ func (m *Main) telegramChannel(a *app, c Config, log *slog.Logger) (*telegram.Ch
 		IDs:        a.hasher,
 		Deliveries: a.store,
 		DedupeKey:  a.hasher.DedupeKey,
-		Normalize: identity.NormalizePhone,
-		Program:   a.program,
-		Messages:  a.catalog,
-		Now:       m.Now,
-		Log:       log,
-		Transport: countedTransport{provider: "telegram"}, // every call counted by outcome
-		OnAttempt: providerAttempt,
+		Normalize:  identity.NormalizePhone,
+		Program:    a.program,
+		Messages:   a.catalog,
+		Now:        m.Now,
+		Log:        log,
+		Transport:  countedTransport{provider: "telegram"}, // every call counted by outcome
+		OnAttempt:  providerAttempt,
 	})
 	if err != nil {
 		return nil, fail("%v", err) // method, status and error_code: never the token or the description
