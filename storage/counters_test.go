@@ -108,7 +108,7 @@ func sameCounts(a, b []DayCount) bool {
 	for i := range a {
 		x, y := a[i], b[i]
 		if x.Office != y.Office || x.Day != y.Day || x.Booked != y.Booked || x.CheckedIn != y.CheckedIn ||
-			x.NoShow != y.NoShow || x.Cancelled != y.Cancelled || len(x.ByLang) != len(y.ByLang) {
+			x.NoShow != y.NoShow || x.Cancelled != y.Cancelled || x.WalkIns != y.WalkIns || len(x.ByLang) != len(y.ByLang) {
 			return false
 		}
 		for l, n := range y.ByLang {
@@ -175,7 +175,7 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
-		"schema version 2",
+		"schema version 3",
 		`clerk="ana" role=clerk password=$argon2id$`,
 		`office="north" closed=2026-03-02`,
 		`clerk="ana" action="checkin" code="AAAA"`,

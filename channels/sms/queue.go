@@ -177,8 +177,23 @@ func (q *queue) shutdown(ctx context.Context) (left int) {
 	return left
 }
 
-// Shutdown stops taking new Twilio calls and works on the queued ones
-// until they are done or ctx is done, whatever Twilio does meanwhile. It
+// Shutdown is Close bounded by ctx, whatever Twilio does meanwhile: it
+// stops taking messages (those still waiting for their sender's stretch
+// are dropped and counted in the log), then stops taking new Twilio calls
+// and works on the queued ones until they are done or ctx is done. It
 // returns how many calls were left undone (queued, or running and
-// abandoned), for the caller to log: a count, never what they were.
-func (ch *Channel) Shutdown(ctx context.Context) (left int) { return ch.queue.shutdown(ctx) }
+// abandoned), for the caller to log: a count, never what they were. Call
+// it after the HTTP server has shut down.
+func (ch *Channel) Shutdown(ctx context.Context) (left int) {
+	unanswered := make(chan int, 1)
+	go func() { unanswered <- ch.inbox.close() }()
+	select {
+	case n := <-unanswered:
+		if n > 0 {
+			ch.c.Log.Warn("sms: messages left unanswered at shutdown", "count", n)
+		}
+	case <-ctx.Done():
+		ch.c.Log.Warn("sms: messages still being answered at shutdown, left")
+	}
+	return ch.queue.shutdown(ctx)
+}

@@ -59,6 +59,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	mux.Handle("/clerk/", clerkWeb)
+	mux.Handle("/lobby/", clerkWeb)
 	reg := newRegistry()
 	reg.MustRegister(limitCollectors()...)
 	var metricsSrv *http.Server
@@ -81,6 +82,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if _, err := jobs.AddFunc("@every 1m", timedJob("sweep", func() {
 		now := m.Now()
 		sessions, hashes, marks := a.engine.Sweep(now), a.hasher.Sweep(now), smsCh.Sweep(now)
+		if n, err := a.store.PurgeDeliveries(now); err != nil {
+			log.Error("sweep: dedupe marks", "err", err)
+		} else {
+			marks += n
+		}
 		if tg != nil {
 			tg.Sweep(now)
 		}
@@ -132,7 +138,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			}
 			return err
 		}
-		stopTelegram = func(context.Context) { stop() } // its own bound: polling, then 3 s
+		stopTelegram = stop
 	}
 	var handler http.Handler = instrument(newBodyLimit(mux, int64(c.BodyBudgetMiB)<<20))
 	if strings.HasPrefix(c.PublicURL, "https://") {
