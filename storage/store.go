@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -39,7 +40,9 @@ var (
 //	1  appointments, identities, schedule, seats, meta (and, from some
 //	   builds, clerks, closures and audit)
 //	2  adds clerks, closures, audit and counters where missing
-const schemaVersion uint32 = 2
+//	3  appointment records carry the party size and how many arrived
+//	   (record version 2); seat counts count people
+const schemaVersion uint32 = 3
 
 // migrations[v] turns a version v file into a version v+1 file, inside the
 // Open transaction.
@@ -48,6 +51,37 @@ var migrations = map[uint32]func(*bolt.Tx) error{
 		for _, name := range [][]byte{bucketClerks, bucketClosures, bucketAudit, bucketCounters} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %q: %w", name, err)
+			}
+		}
+		return nil
+	},
+	// Version 1 records are parties of one: each seat count already equals
+	// the people in its slot, so only the records change.
+	2: func(tx *bolt.Tx) error {
+		appts := tx.Bucket(bucketAppointments)
+		type kv struct{ k, v []byte }
+		var redo []kv
+		err := appts.ForEach(func(k, v []byte) error {
+			if len(v) == 0 || v[0] != recordV1 {
+				return nil
+			}
+			a, err := decodeRecord(k, v, time.UTC)
+			if err != nil {
+				return err
+			}
+			rec, err := encodeRecord(a)
+			if err != nil {
+				return fmt.Errorf("record %q: %w", k, err)
+			}
+			redo = append(redo, kv{bytes.Clone(k), rec})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range redo { // not inside ForEach: a Put may move the cursor's page
+			if err := appts.Put(r.k, r.v); err != nil {
+				return err
 			}
 		}
 		return nil
