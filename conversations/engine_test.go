@@ -100,8 +100,8 @@ func TestFirstLanguage(t *testing.T) {
 			f := newFixture(t)
 			tt.in.Identity = resident(1)
 			if tt.stored != "" {
-				sl, _, _ := f.svc.Earliest("city-hall", f.now)
-				if _, err := f.svc.Book(tt.in.Identity, tt.stored, "city-hall", sl.Start, f.now); err != nil {
+				sl, _, _ := f.svc.Earliest("city-hall", 1, f.now)
+				if _, err := f.svc.Book(tt.in.Identity, tt.stored, "city-hall", sl.Start, 1, f.now); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -149,7 +149,7 @@ func (m *memStore) Taken(office string, from, to time.Time) (map[int64]int, erro
 	out := map[int64]int{}
 	for _, a := range m.appts {
 		if a.Status.Active() && a.Office == office && !a.Start.Before(from) && a.Start.Before(to) {
-			out[a.Start.Unix()]++
+			out[a.Start.Unix()] += a.People()
 		}
 	}
 	return out, nil
