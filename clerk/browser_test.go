@@ -115,7 +115,7 @@ func TestBrowser(t *testing.T) {
 	elsewhere := f.bookAt("+13125550154", "northwest", scheduling.DateOf(t0), 11, 0)
 	tomorrow := scheduling.DateOf(t0).AddDays(1)
 	ids, _ := f.hasher.Identities("+13125550153", t0)
-	if _, err := f.bookings.Book(ids[0], "en", office, tomorrow.In(f.program.Location, 9, 0), t0); err != nil {
+	if _, err := f.bookings.Book(ids[0], "en", office, tomorrow.In(f.program.Location, 9, 0), 1, t0); err != nil {
 		t.Fatal(err)
 	}
 	base := f.server.URL

@@ -37,7 +37,8 @@ type Appointments interface {
 // booking, but without the lead time, since the resident is at the desk.
 type Bookings interface {
 	WalkInSlots(office string, day scheduling.Date, now time.Time) ([]scheduling.Slot, error)
-	BookWalkIn(id scheduling.Identity, lang, office string, start, now time.Time) (scheduling.Appointment, error)
+	// BookWalkIn books party people (1..max_party) in one slot.
+	BookWalkIn(id scheduling.Identity, lang, office string, start time.Time, party int, now time.Time) (scheduling.Appointment, error)
 }
 
 // Identities hashes a resident's address (identity.Hasher has it). [0] is

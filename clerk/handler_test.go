@@ -450,7 +450,7 @@ func TestCloseOffice(t *testing.T) {
 		var codes []string
 		for i, phone := range []string{"+13125550142", "+13125550143", "+13125550144"} {
 			ids, _ := f.hasher.Identities(phone, t0)
-			a, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 9, 15*i), t0)
+			a, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 9, 15*i), 1, t0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -484,11 +484,11 @@ func TestCloseOffice(t *testing.T) {
 			t.Fatalf("notifier calls %v", n.calls)
 		}
 		// Residents can no longer find or book the closed day.
-		if free, err := f.bookings.FreeSlots(office, day, t0); err != nil || len(free) != 0 {
+		if free, err := f.bookings.FreeSlots(office, day, 1, t0); err != nil || len(free) != 0 {
 			t.Fatalf("residents are offered %d slots on the closed day (%v)", len(free), err)
 		}
 		ids, _ := f.hasher.Identities("+13125550145", t0)
-		if _, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 11, 0), t0); !errors.Is(err, scheduling.ErrNotBookable) {
+		if _, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 11, 0), 1, t0); !errors.Is(err, scheduling.ErrNotBookable) {
 			t.Fatalf("resident booked the closed day: %v", err)
 		}
 		// No walk-ins on a closed day; the chart shows it closed.
@@ -502,7 +502,7 @@ func TestCloseOffice(t *testing.T) {
 		if !strings.Contains(body, "open again") {
 			t.Fatalf("reopen:\n%s", body)
 		}
-		if free, err := f.bookings.FreeSlots(office, day, t0); err != nil || len(free) == 0 {
+		if free, err := f.bookings.FreeSlots(office, day, 1, t0); err != nil || len(free) == 0 {
 			t.Fatalf("reopened day offers no slots (%v)", err)
 		}
 		if audit := c.get("/clerk/audit").body; !strings.Contains(audit, "close-office city-hall "+day.String()) || !strings.Contains(audit, "cancel:office-closed") {
