@@ -72,6 +72,33 @@ func TestReminderScheduled(t *testing.T) {
 	}
 }
 
+// TestReminderParty: a family's reminder says how many people are booked;
+// a party of one's says nothing about it.
+func TestReminderParty(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		party  int
+		people string
+	}{
+		{"family of three", 3, "Para 3 personas"},
+		{"one person", 1, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			a := appointment(t, 2, 10)
+			a.Party = tt.party
+			f.say("SM50", conversations.Effect{Kind: conversations.ReminderWanted, Appointment: a})
+			got := f.twilio.Scheduled(resident)
+			if len(got) != 1 {
+				t.Fatalf("%d reminders scheduled, want 1", len(got))
+			}
+			if tt.people != "" && !strings.Contains(got[0].Body, tt.people) || tt.people == "" && strings.Contains(got[0].Body, "persona") {
+				t.Errorf("reminder %q, want people line %q", got[0].Body, tt.people)
+			}
+		})
+	}
+}
+
 func TestReminderWindow(t *testing.T) {
 	for _, tc := range []struct {
 		name string

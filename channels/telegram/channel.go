@@ -33,6 +33,8 @@ type Identifier interface {
 // Messages are the localized texts; locales.Catalog implements it.
 type Messages interface {
 	Text(lang, id string, data map[string]any) (string, error)
+	// Count is Text's plural form for n: how many people a booking covers.
+	Count(lang, id string, n int, data map[string]any) (string, error)
 	Date(lang string, t time.Time) string
 	Time(lang string, t time.Time) string
 }

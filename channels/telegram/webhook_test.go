@@ -114,8 +114,11 @@ func TestNewRefusesBadConfig(t *testing.T) {
 type stubMessages struct{}
 
 func (stubMessages) Text(lang, id string, _ map[string]any) (string, error) { return id, nil }
-func (stubMessages) Date(string, time.Time) string                          { return "date" }
-func (stubMessages) Time(string, time.Time) string                          { return "time" }
+func (stubMessages) Count(lang, id string, _ int, _ map[string]any) (string, error) {
+	return id, nil
+}
+func (stubMessages) Date(string, time.Time) string { return "date" }
+func (stubMessages) Time(string, time.Time) string { return "time" }
 
 // TestTokenNeverInErrorsOrLogs points the channel at a Bot API that is
 // gone: the transport errors (which carry the request URL) must not carry
