@@ -210,7 +210,7 @@ func TestBrowser(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	rows, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
-	if err != nil || len(rows) != 5 || strings.Join(rows[0], ",") != "date,time,office,code,language,status" {
+	if err != nil || len(rows) != 5 || strings.Join(rows[0], ",") != "date,time,office,code,language,status,people" {
 		t.Fatalf("CSV: %v\n%s", err, data)
 	}
 	want := map[string]string{byCode.Code: "checked-in", byPhone.Code: "checked-in", later.Code: "booked", walkIn: "booked"}

@@ -297,9 +297,9 @@ func TestDayCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"date", "time", "office", "code", "language", "status"},
-		{"2026-11-30", "09:15", "city-hall", a2.Code, "es", "booked"},
-		{"2026-11-30", "10:00", "city-hall", a1.Code, "es", "checked-in"},
+		{"date", "time", "office", "code", "language", "status", "people"},
+		{"2026-11-30", "09:15", "city-hall", a2.Code, "es", "booked", "1"},
+		{"2026-11-30", "10:00", "city-hall", a1.Code, "es", "checked-in", "1"},
 	}
 	if !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Fatalf("CSV rows:\n%q\nwant\n%q", rows, want)
