@@ -68,23 +68,24 @@ func TestMockSubpoena(t *testing.T) {
 	for i, n := range numbers {
 		var reply string
 		if i == 0 || i >= 40 {
-			out, code := e.run("4\n1\n1\n1\n1\n", "chat", "--server", base, "--local-token", "subpoena-local", "--as", n)
+			out, code := e.run("4\n1\n1\n", "chat", "--server", base, "--local-token", "subpoena-local", "--as", n)
 			if code != 0 {
 				t.Fatalf("chat as resident %d: exit %d:\n%s", i, code, out)
 			}
 			reply = out
 		} else {
 			r := &smsResident{t: t, base: base, number: n}
-			for _, step := range []string{"4", "1", "1", "1"} {
+			for _, step := range []string{"4", "1"} { // one person: the earliest time is offered
 				if status, _ := r.say(step); status != http.StatusOK {
 					t.Fatalf("resident %d step %s: %d", i, step, status)
 				}
 			}
-			_, reply = r.say("1")
-			r.say("1") // yes, remind me
+			_, reply = r.say("1") // book it
+			r.say("1")            // yes, remind me
 			switch i % 5 {
 			case 0: // reschedule to the third day offered
-				for _, step := range []string{"5", "1", "1", "3", "1", "1", "1"} {
+				// change, one person, another office, City Hall, day, time, yes, remind me
+				for _, step := range []string{"5", "1", "1", "3", "1", "3", "1", "1", "1"} {
 					r.say(step)
 				}
 			case 1: // cancel
@@ -107,7 +108,7 @@ func TestMockSubpoena(t *testing.T) {
 	}
 	for _, id := range subpoenaTelegram {
 		r := &resident{t: t, api: tg, id: id, lang: "en"}
-		r.book()
+		r.book("2") // families: the party size is a count, not identifying
 	}
 
 	// A clerk signs in and checks people in, by code and by typed number.
@@ -330,7 +331,7 @@ func get(t *testing.T, u string) []byte {
 // and with key files it must refuse, and that no run prints the key.
 func TestBadKeysAndDatabase(t *testing.T) {
 	e := newEnv(t)
-	if out, code := e.run("4\n1\n1\n1\n1\n", "chat", "--as", "+1 312 555 0190"); code != 0 {
+	if out, code := e.run("4\n1\n1\n", "chat", "--as", "+1 312 555 0190"); code != 0 {
 		t.Fatalf("chat: exit %d:\n%s", code, out)
 	}
 	dir := t.TempDir()

@@ -123,7 +123,7 @@ func spellings(national string) []string {
 
 func TestChatBooksAndFindsAcrossSpellings(t *testing.T) {
 	e := newEnv(t)
-	out, code := e.run("4\n1\n1\n1\n1\n", "chat", "--as", "(312) 555-0142")
+	out, code := e.run("4\n1\n1\n", "chat", "--as", "(312) 555-0142")
 	if code != 0 {
 		t.Fatalf("chat: exit %d:\n%s", code, out)
 	}
@@ -187,7 +187,7 @@ func TestChatBooksAndFindsAcrossSpellings(t *testing.T) {
 
 func TestChatDeletesMyData(t *testing.T) {
 	e := newEnv(t)
-	if out, code := e.run("4\n1\n1\n1\n1\n", "chat", "--as", "+1 312 555 0150"); code != 0 {
+	if out, code := e.run("4\n1\n1\n", "chat", "--as", "+1 312 555 0150"); code != 0 {
 		t.Fatalf("chat: exit %d:\n%s", code, out)
 	}
 	if n := len(e.dayCodes("2026-11-30")); n != 1 {
@@ -284,7 +284,7 @@ func TestServeHoldsDataDirAndChatGoesThroughIt(t *testing.T) {
 		t.Errorf("second process said %d lines, want 1:\n%s", n+1, out)
 	}
 
-	out, code = e.run("4\n1\n1\n1\n1\n", "chat", "--server", "http://"+addr, "--local-token", "s3cret-local", "--as", "312 555 0160")
+	out, code = e.run("4\n1\n1\n", "chat", "--server", "http://"+addr, "--local-token", "s3cret-local", "--as", "312 555 0160")
 	if code != 0 || !codeRE.MatchString(out) {
 		t.Fatalf("chat --server: exit %d:\n%s", code, out)
 	}

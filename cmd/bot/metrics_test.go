@@ -105,7 +105,7 @@ func TestMetricsNameNobody(t *testing.T) {
 	s := startSMSServer(t, nil, nil)
 	const national = "(312) 555-0181"
 	ana := s.resident("+13125550181")
-	for _, step := range []string{"4", "1", "2", "1"} {
+	for _, step := range []string{"4", "1", "3", "1", "2", "1"} {
 		if status, reply := ana.say(step); status != 200 || reply == "" {
 			t.Fatalf("booking step %s: %d %q", step, status, reply)
 		}
