@@ -229,7 +229,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("close-day")),
 		chromedp.WaitVisible(chromedp.ID("closed")),
 	)
-	if got := text(t, ctx, ".flash"); !strings.Contains(got, "1 appointments were cancelled. 1 residents could not be told.") {
+	if got := text(t, ctx, "main"); !strings.Contains(got, "1 appointment was cancelled.") || !strings.Contains(got, "Note: 1 resident could not be told") {
 		t.Fatalf("after closing: %q", got)
 	}
 	if closed, _ := f.store.Closed(office, tomorrow); !closed {

@@ -17,6 +17,7 @@ const (
 	chartTop      = 24
 	chartHeight   = 150
 	chartBottom   = 40
+	minBar        = 3 // the least height of a bar that is not zero
 )
 
 type capacityChart struct {
@@ -66,13 +67,14 @@ func (s *server) chart(o scheduling.Office) (capacityChart, error) {
 	top := 1
 	for i := range capacityDays {
 		d := first.AddDays(i)
-		day := capacityDay{Date: d.String(), Label: d.In(s.loc(), 12, 0).Format("2 Jan"), Weekday: d.Weekday().String()[:3]}
+		day := capacityDay{Date: dateWords(d), Label: d.In(s.loc(), 12, 0).Format("2 Jan"), Weekday: d.Weekday().String()[:3]}
 		closed, err := s.Closures.Closed(o.ID, d)
 		if err != nil {
 			return capacityChart{}, err
 		}
-		day.Closed = closed || s.Program.Closed(o.ID, d)
 		slots := s.Program.Slots(o, d)
+		// A day without hours (a weekend) is as closed as a holiday.
+		day.Closed = closed || s.Program.Closed(o.ID, d) || len(slots) == 0
 		if !day.Closed {
 			day.Capacity = len(slots) * o.Desks
 		}
@@ -90,6 +92,10 @@ func (s *server) chart(o scheduling.Office) (capacityChart, error) {
 		day.CapH = day.Capacity * chartHeight / top
 		day.CapY = c.Baseline - day.CapH
 		day.BookedH = day.Booked * chartHeight / top
+		if day.Booked > 0 {
+			// One booking of 128 seats must still show: at least 3 units.
+			day.BookedH = max(day.BookedH, minBar)
+		}
 		day.BookedY = c.Baseline - day.BookedH
 		day.LabelY = min(day.CapY, day.BookedY) - 6
 		day.DayY = c.Baseline + 16

@@ -99,6 +99,12 @@ type Config struct {
 	// believed for counting failed sign-ins per address. Empty: the header
 	// is ignored and the connection's peer is the address.
 	TrustedProxies []netip.Prefix
+	// Lobby keeps the waiting-room screens' token hashes; nil turns the
+	// screens off (every request gets 403).
+	Lobby LobbyTokens
+	// Counters are the closed days' anonymous counts for the managers'
+	// report; nil leaves the report empty.
+	Counters Counters
 	// Log gets operational errors (never resident data); nil discards them.
 	Log *slog.Logger
 }
@@ -115,6 +121,7 @@ type server struct {
 	sessions *sessions
 	throttle *throttle
 	lookups  *lookups
+	queue    *queues
 	pages    map[string]*template.Template
 }
 
@@ -123,7 +130,8 @@ type server struct {
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// New returns the clerk app, to be mounted at /clerk/ (it sees full paths).
+// New returns the clerk app, to be mounted at /clerk/ and /lobby/ (it sees
+// full paths).
 func New(c Config) (http.Handler, error) {
 	switch {
 	case c.Program == nil || len(c.Program.Offices) == 0:
@@ -140,7 +148,7 @@ func New(c Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{Config: c, sessions: newSessions(), throttle: newThrottle(), lookups: newLookups(), pages: pages}
+	s := &server{Config: c, sessions: newSessions(), throttle: newThrottle(), lookups: newLookups(), queue: newQueues(), pages: pages}
 
 	mux := http.NewServeMux()
 	static, err := fs.Sub(staticFS, "static")
@@ -155,6 +163,8 @@ func New(c Config) (http.Handler, error) {
 	mux.Handle("GET /clerk/{$}", s.signedIn(RoleClerk, s.dayPage))
 	mux.Handle("POST /clerk/checkin", s.signedIn(RoleClerk, s.checkInByCode))
 	mux.Handle("POST /clerk/checkin-phone", s.signedIn(RoleClerk, s.checkInByPhone))
+	mux.Handle("POST /clerk/call", s.signedIn(RoleClerk, s.call))
+	mux.Handle("POST /clerk/served", s.signedIn(RoleClerk, s.served))
 	mux.Handle("POST /clerk/noshow", s.signedIn(RoleClerk, s.noShow))
 	mux.Handle("POST /clerk/undo", s.signedIn(RoleClerk, s.undo))
 	mux.Handle("POST /clerk/cancel", s.signedIn(RoleClerk, s.cancel))
@@ -168,6 +178,15 @@ func New(c Config) (http.Handler, error) {
 	mux.Handle("POST /clerk/reopen", s.signedIn(RoleManager, s.reopenOffice))
 	mux.Handle("GET /clerk/capacity", s.signedIn(RoleManager, s.capacityPage))
 	mux.Handle("GET /clerk/audit", s.signedIn(RoleManager, s.auditPage))
+	mux.Handle("GET /clerk/report", s.signedIn(RoleManager, s.reportPage))
+	mux.Handle("GET /clerk/report.csv", s.signedIn(RoleManager, s.reportCSV))
+	mux.Handle("GET /clerk/lobby", s.signedIn(RoleManager, s.lobbyAdmin))
+	mux.Handle("POST /clerk/lobby-token", s.signedIn(RoleManager, s.lobbyToken))
+	mux.Handle("POST /clerk/lobby-revoke", s.signedIn(RoleManager, s.lobbyRevoke))
+
+	// The waiting-room screen: no session, a display token instead.
+	mux.HandleFunc("GET /lobby/{$}", s.lobbyScreen)
+	mux.HandleFunc("GET /lobby/state", s.lobbyState)
 
 	// Every other /clerk/ path: a session first, so that nothing under
 	// /clerk/ tells a stranger more than "sign in".

@@ -27,7 +27,7 @@ func (s *server) closePage(w http.ResponseWriter, r *http.Request, p *principal)
 		return
 	}
 	s.render(w, r, http.StatusOK, "close", p, pageData{
-		Title: "Close an office for a day", Offices: offices, Office: office, Date: day.String(),
+		Title: "Close an office for a day", Offices: offices, Office: office, Date: day.String(), DateWords: dateWords(day),
 		Data: closeData{Active: len(active), Closed: closed, Program: s.Program.Closed(office.ID, day)},
 	})
 }
@@ -85,10 +85,8 @@ func (s *server) closeOffice(w http.ResponseWriter, r *http.Request, p *principa
 		s.audit(p, "cancel:office-closed", a.Code)
 		cancelled = append(cancelled, c)
 	}
-	msg := fmt.Sprintf("%s is closed on %s. %d appointments were cancelled.", s.officeName(office), day, len(cancelled))
-	if len(cancelled) < len(active) {
-		msg += fmt.Sprintf(" %d could not be cancelled: close the day again to retry.", len(active)-len(cancelled))
-	}
+	msg := fmt.Sprintf("%s is closed on %s. %s cancelled.", s.officeName(office), dateWords(day),
+		plural(len(cancelled), "appointment was", "appointments were"))
 	told := 0
 	if s.Notifier != nil && len(cancelled) > 0 {
 		n, err := s.Notifier.NotifyClosed(r.Context(), office, day, cancelled)
@@ -97,15 +95,17 @@ func (s *server) closeOffice(w http.ResponseWriter, r *http.Request, p *principa
 		}
 		told = n
 	}
-	if len(cancelled) > 0 {
-		if told > 0 {
-			msg += fmt.Sprintf(" %d residents were told by text message.", told)
-		}
-		if untold := len(cancelled) - told; untold > 0 {
-			msg += fmt.Sprintf(" %d residents could not be told.", untold)
-		}
+	if told > 0 {
+		msg += fmt.Sprintf(" %s told by text message.", plural(told, "resident was", "residents were"))
 	}
 	s.flash(p, msg)
+	// What still needs doing is a warning of its own.
+	if n := len(active) - len(cancelled); n > 0 {
+		s.flashWarn(p, fmt.Sprintf("%s not be cancelled: close the day again to retry.", plural(n, "appointment could", "appointments could")))
+	}
+	if untold := len(cancelled) - told; untold > 0 {
+		s.flashWarn(p, fmt.Sprintf("%s not be told by text message: tell them at the door.", plural(untold, "resident could", "residents could")))
+	}
 	http.Redirect(w, r, dayURL(office, day), http.StatusSeeOther)
 }
 
@@ -124,6 +124,6 @@ func (s *server) reopenOffice(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	s.audit(p, fmt.Sprintf("reopen-office %s %s", office, day), "")
-	s.flash(p, fmt.Sprintf("%s is open again on %s. Appointments cancelled by the closure stay cancelled.", s.officeName(office), day))
+	s.flash(p, fmt.Sprintf("%s is open again on %s. Appointments cancelled by the closure stay cancelled.", s.officeName(office), dateWords(day)))
 	http.Redirect(w, r, dayURL(office, day), http.StatusSeeOther)
 }

@@ -6,26 +6,36 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/scheduling"
 )
 
-// row is one appointment as the day list shows it: P1 fields only.
+// row is one appointment as the day list shows it: P1 fields only, and
+// the queue state this process holds in memory.
 type row struct {
-	Time, Code, Lang, Status    string
-	Booked, CheckedIn, NoShow   bool
-	CanUndo, CanNoShow, Started bool
+	Time, Code, Lang, Status, Queue string
+	Booked, CheckedIn, NoShow       bool
+	CanUndo, CanNoShow, Started     bool
+	// Due: booked, and its slot is running now. NowBefore: the line for
+	// the current time goes just above this row.
+	Due, NowBefore bool
 }
 
 type dayData struct {
 	Rows       []row
 	Counts     map[string]int
-	Closed     bool // the office is closed this day (program file or manager)
-	ClosedByUs bool // closed by a manager, so it can be reopened
+	Summary    string // "12 appointments · 3 booked · ..."
+	Closed     bool   // the office is closed this day (program file or manager)
+	ClosedByUs bool   // closed by a manager, so it can be reopened
 	IsToday    bool
+	Now        string // 15:04, today only
+	NowAtEnd   bool   // every row is before now: the line goes last
 	Reasons    []reason
 	RowsHTML   template.HTML // Rows as table rows; see rowsHTML
+	Queue      queueView
+	Desk       string // the desk this clerk last called to
 }
 
 // reason is why an appointment was cancelled: a fixed list, so no free
@@ -42,7 +52,7 @@ var cancelReasons = []reason{
 func (s *server) dayPage(w http.ResponseWriter, r *http.Request, p *principal) {
 	office, offices := s.pickOffice(r.URL.Query().Get("office"), p)
 	day, ok := s.pickDate(r.URL.Query().Get("date"))
-	d := pageData{Title: "Day list", Offices: offices, Office: office, Date: day.String()}
+	d := pageData{Title: "Day list", Offices: offices, Office: office, Date: day.String(), DateWords: dateWords(day)}
 	if !ok {
 		d.Flash = append(d.Flash, flash{Error: true, Text: "That date was not understood; showing today."})
 	}
@@ -51,6 +61,7 @@ func (s *server) dayPage(w http.ResponseWriter, r *http.Request, p *principal) {
 		s.internalError(w, r, "day list", err)
 		return
 	}
+	data.Desk = s.queue.desk(p.name)
 	data.RowsHTML = rowsHTML(office.ID, d.Date, &data)
 	d.Data = data
 	s.render(w, r, http.StatusOK, "day", p, d)
@@ -68,20 +79,49 @@ func (s *server) day(office string, day scheduling.Date) (dayData, error) {
 	}
 	now := s.Now()
 	today := day == s.today()
+	slot := 15 * time.Minute
+	noHours := false
+	if o, ok := s.Program.Office(office); ok {
+		if o.SlotMinutes > 0 {
+			slot = time.Duration(o.SlotMinutes) * time.Minute
+		}
+		// A day without hours (a weekend) is closed too, not "0 of 0".
+		noHours = len(s.Program.Slots(o, day)) == 0
+	}
 	data := dayData{
 		Counts:     map[string]int{},
-		Closed:     closed || s.Program.Closed(office, day),
+		Closed:     closed || s.Program.Closed(office, day) || noHours,
 		ClosedByUs: closed,
 		IsToday:    today,
 		Reasons:    cancelReasons,
 	}
+	var checkedIn []scheduling.Appointment
+	for _, a := range appts {
+		if a.Status == scheduling.StatusCheckedIn {
+			checkedIn = append(checkedIn, a)
+		}
+	}
+	var states map[string]string
+	if today {
+		data.Now = now.In(s.loc()).Format("15:04")
+		s.queue.adopt(office, checkedIn, s.today())
+		data.Queue = s.queue.view(office, now, s.today(), s.loc())
+		states = map[string]string{}
+		for _, l := range data.Queue.Waiting {
+			states[l.Code] = "waiting"
+		}
+		for _, l := range data.Queue.Called {
+			states[l.Code] = "called to desk " + l.Desk
+		}
+	}
+	nowPlaced := !today
 	for _, a := range appts {
 		st := a.Status
 		data.Counts[st.String()]++
-		data.Rows = append(data.Rows, row{
+		rw := row{
 			Time:      a.Start.In(s.loc()).Format("15:04"),
 			Code:      a.Code,
-			Lang:      a.Lang,
+			Lang:      LanguageName(a.Lang),
 			Status:    st.String(),
 			Booked:    st == scheduling.StatusBooked,
 			CheckedIn: st == scheduling.StatusCheckedIn,
@@ -89,15 +129,39 @@ func (s *server) day(office string, day scheduling.Date) (dayData, error) {
 			CanUndo:   today && (st == scheduling.StatusCheckedIn || st == scheduling.StatusNoShow),
 			CanNoShow: today && st == scheduling.StatusBooked && !a.Start.After(now),
 			Started:   !a.Start.After(now),
-		})
+			Due:       today && st == scheduling.StatusBooked && !a.Start.After(now) && now.Before(a.Start.Add(slot)),
+		}
+		if today && st == scheduling.StatusCheckedIn {
+			rw.Queue = states[a.Code]
+			if rw.Queue == "" {
+				rw.Queue = "served"
+			}
+		}
+		if !nowPlaced && a.Start.After(now) {
+			rw.NowBefore, nowPlaced = true, true
+		}
+		data.Rows = append(data.Rows, rw)
 	}
+	data.NowAtEnd = !nowPlaced && len(data.Rows) > 0
+	data.Summary = summary(len(appts), data.Counts)
 	return data, nil
+}
+
+// summary is "12 appointments · 3 booked · 9 checked-in", plural right.
+func summary(n int, counts map[string]int) string {
+	out := plural(n, "appointment", "appointments")
+	for _, st := range []scheduling.Status{scheduling.StatusBooked, scheduling.StatusCheckedIn, scheduling.StatusNoShow, scheduling.StatusCancelled} {
+		if c := counts[st.String()]; c > 0 {
+			out += fmt.Sprintf(" · %d %s", c, st)
+		}
+	}
+	return out
 }
 
 // describe names an appointment for a message: P1 fields only.
 func (s *server) describe(a scheduling.Appointment) string {
 	t := a.Start.In(s.loc())
-	return fmt.Sprintf("%s, %s %s, %s", a.Code, t.Format("Mon 2 Jan 2006"), t.Format("15:04"), s.officeName(a.Office))
+	return fmt.Sprintf("%s, %s %s, %s", a.Code, dateWords(scheduling.DateOf(t)), t.Format("15:04"), s.officeName(a.Office))
 }
 
 // checkIn checks a in at office today, or says why not.
@@ -107,7 +171,7 @@ func (s *server) checkIn(p *principal, a scheduling.Appointment, office, how str
 		s.flashError(p, "Not checked in: the appointment is "+s.describe(a)+".")
 		return
 	case a.Status == scheduling.StatusCheckedIn:
-		s.flash(p, a.Code+" is already checked in.")
+		s.flashWarn(p, a.Code+" is already checked in.")
 		return
 	case a.Status != scheduling.StatusBooked:
 		s.flashError(p, fmt.Sprintf("Not checked in: %s is %s.", a.Code, a.Status))
@@ -119,7 +183,8 @@ func (s *server) checkIn(p *principal, a scheduling.Appointment, office, how str
 		return
 	}
 	s.audit(p, how, a.Code)
-	s.flash(p, fmt.Sprintf("Checked in %s (%s, language %s).", a.Code, a.Start.In(s.loc()).Format("15:04"), a.Lang))
+	s.queue.arrive(office, a.Code, a.Start, s.Now(), s.today())
+	s.flash(p, fmt.Sprintf("Checked in %s (%s, %s). Waiting to be called.", a.Code, a.Start.In(s.loc()).Format("15:04"), LanguageName(a.Lang)))
 }
 
 func (s *server) checkInByCode(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -245,6 +310,7 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request, p *principal) {
 		return
 	}
 	s.audit(p, "undo-"+a.Status.String(), a.Code)
+	s.queue.leave(a.Office, a.Code, s.today())
 	s.flash(p, fmt.Sprintf("Undone: %s is booked again.", a.Code))
 }
 

@@ -1,7 +1,13 @@
 // Package clerk is the web app clerks run the day from: sign in, the day's
-// list per office, check-in by confirmation code or phone number, no-shows,
-// walk-ins, cancellations, closing an office for a day, a print view, CSV
-// export, a two-week capacity chart and the audit log.
+// list per office as a queue (check-in by confirmation code or phone
+// number, call to a desk, served), no-shows, walk-ins, cancellations,
+// closing an office for a day, a print view, CSV export, a two-week
+// capacity chart, the managers' report over the anonymous counters, and the
+// audit log; and the waiting-room screen (/lobby/), which needs an office's
+// display token instead of a session and shows codes and desks only.
+//
+// The queue (arrival and call times, desks, served) lives in memory only:
+// an appointment at rest stays the P1 fields (docs/DESIGN.md).
 //
 // Pages are rendered on the server with html/template; templates, the style
 // sheet and the one small script are embedded. No page shows more of a

@@ -62,8 +62,9 @@ func orAll(office string) string {
 
 type printData struct {
 	Office  string
-	Date    string
-	Weekday string
+	Date    string // in words
+	Printed string // when the page was made, in words, and by whom
+	Summary string
 	Rows    []row
 	Counts  map[string]int
 	Closed  bool
@@ -81,6 +82,7 @@ func (s *server) printPage(w http.ResponseWriter, r *http.Request, p *principal)
 	s.audit(p, fmt.Sprintf("print %s %s", office.ID, day), "")
 	s.render(w, r, http.StatusOK, "print", nil, pageData{
 		Title: "Day list", Office: office, Date: day.String(),
-		Data: printData{Office: office.Name, Date: day.String(), Weekday: day.Weekday().String(), Rows: data.Rows, Counts: data.Counts, Closed: data.Closed},
+		Data: printData{Office: office.Name, Date: dateWords(day), Rows: data.Rows, Counts: data.Counts, Closed: data.Closed, Summary: data.Summary,
+			Printed: dateWords(s.today()) + " at " + s.Now().In(s.loc()).Format("15:04") + " by " + p.name},
 	})
 }

@@ -78,6 +78,25 @@ type fixture struct {
 	handler  http.Handler
 	server   *httptest.Server
 	logs     *lockedBuffer
+	cfg      clerk.Config
+}
+
+// storeCounters is cmd/bot's adapter from storage's counters to the
+// report's, for tests.
+type storeCounters struct{ s *storage.Store }
+
+func (c storeCounters) DayCounts() ([]clerk.DayCount, error) {
+	list, err := c.s.Counters()
+	out := make([]clerk.DayCount, len(list))
+	for i, d := range list {
+		out[i] = clerk.DayCount{Office: d.Office, Day: d.Day, Booked: d.Booked, Arrived: d.CheckedIn,
+			NoShow: d.NoShow, Cancelled: d.Cancelled, WalkIns: d.WalkIns, ByLang: d.ByLang}
+	}
+	return out, err
+}
+
+func (c storeCounters) CountWalkIn(office string, day scheduling.Date) error {
+	return c.s.CountWalkIn(office, day)
 }
 
 type fixtureOption func(*clerk.Config)
@@ -109,18 +128,21 @@ func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	cfg := clerk.Config{
 		Program: program, Store: store, Bookings: f.bookings, IDs: hasher,
 		Accounts: store, Closures: store, Audit: store,
+		Lobby: store, Counters: storeCounters{store},
 		Now: f.clock.Now, PlainHTTP: true,
 		Log: slog.New(slog.NewTextHandler(f.logs, nil)),
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
+	f.cfg = cfg
 	f.handler, err = clerk.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/clerk/", f.handler)
+	mux.Handle("/lobby/", f.handler)
 	f.server = httptest.NewServer(mux)
 	t.Cleanup(f.server.Close)
 	f.addClerk("ana", storage.RoleClerk)

@@ -40,6 +40,13 @@ var routes = []struct {
 	{"POST", "/clerk/reopen", true},
 	{"GET", "/clerk/capacity", true},
 	{"GET", "/clerk/audit", true},
+	{"POST", "/clerk/call", false},
+	{"POST", "/clerk/served", false},
+	{"GET", "/clerk/report", true},
+	{"GET", "/clerk/report.csv?from=2026-11&to=2026-11", true},
+	{"GET", "/clerk/lobby", true},
+	{"POST", "/clerk/lobby-token", true},
+	{"POST", "/clerk/lobby-revoke", true},
 	{"GET", "/clerk/no-such-page", false}, // unknown paths do not answer strangers either
 }
 
@@ -89,9 +96,12 @@ func TestManagerRoutes(t *testing.T) {
 			}
 		}
 	}
-	// Nothing was closed by the clerk's attempts.
+	// Nothing was closed, and no screen link made, by the clerk's attempts.
 	if closed, _ := f.store.Closed(office, scheduling.Date{Year: 2026, Month: 12, Day: 1}); closed {
 		t.Error("a clerk closed an office")
+	}
+	if _, has, _ := f.store.LobbyToken(office); has {
+		t.Error("a clerk made a screen link")
 	}
 	// The nav shows manager pages to managers only.
 	if body := ana.get("/clerk/").body; strings.Contains(body, "/clerk/audit") {
@@ -458,16 +468,25 @@ func TestCloseOffice(t *testing.T) {
 		}
 		c := f.signedIn("max")
 		page := c.get("/clerk/close?office=city-hall&date=" + day.String()).body
-		if !strings.Contains(page, "cancels <strong>3</strong> booked appointments") {
+		if !strings.Contains(page, "cancels <strong>3 booked appointments</strong>") {
 			t.Fatalf("close page:\n%s", page)
 		}
 		body := c.postFollow("/clerk/close", url.Values{"office": {office}, "date": {day.String()}, "confirm": {"yes"}}).body
-		want := "3 appointments were cancelled. 3 residents could not be told."
+		// Each message in its own box: the warnings styled as warnings,
+		// every count with the right plural.
+		want := []string{"3 appointments were cancelled.",
+			`<div class="flash warn" role="status"><strong>Note:</strong>`, "3 residents could not be told"}
 		if withNotifier {
-			want = "3 appointments were cancelled. 2 residents were told by text message. 1 residents could not be told."
+			want = []string{"3 appointments were cancelled.", "2 residents were told by text message.",
+				`<div class="flash warn" role="status"><strong>Note:</strong>`, "1 resident could not be told"}
 		}
-		if !strings.Contains(body, want) {
-			t.Fatalf("notifier %v: want %q in\n%s", withNotifier, want, body)
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				t.Fatalf("notifier %v: want %q in\n%s", withNotifier, w, body)
+			}
+		}
+		if strings.Contains(body, "1 residents") || strings.Contains(body, `flash error`) {
+			t.Fatalf("notifier %v: wrong plural or an error box:\n%s", withNotifier, body)
 		}
 		if !strings.Contains(body, `id="closed"`) {
 			t.Fatal("day list does not say closed")
@@ -495,7 +514,7 @@ func TestCloseOffice(t *testing.T) {
 		if page := c.get("/clerk/walkin?office=city-hall&date=" + day.String()).body; !strings.Contains(page, "closed on this day") {
 			t.Fatal("walk-in page offers a closed day")
 		}
-		if chart := c.get("/clerk/capacity").body; !strings.Contains(chart, "<svg") || !strings.Contains(chart, day.String()+": 0 booked of 0 (closed)") {
+		if chart := c.get("/clerk/capacity").body; !strings.Contains(chart, "<svg") || !strings.Contains(chart, "Tue 1 Dec 2026: closed") {
 			t.Fatalf("chart:\n%s", chart)
 		}
 		body = c.postFollow("/clerk/reopen", url.Values{"office": {office}, "date": {day.String()}}).body
@@ -505,7 +524,7 @@ func TestCloseOffice(t *testing.T) {
 		if free, err := f.bookings.FreeSlots(office, day, 1, t0); err != nil || len(free) == 0 {
 			t.Fatalf("reopened day offers no slots (%v)", err)
 		}
-		if audit := c.get("/clerk/audit").body; !strings.Contains(audit, "close-office city-hall "+day.String()) || !strings.Contains(audit, "cancel:office-closed") {
+		if audit := c.get("/clerk/audit").body; !strings.Contains(audit, "Closed city-hall on Tue 1 Dec 2026") || !strings.Contains(audit, "Cancelled an appointment: the office closed that day") {
 			t.Fatalf("audit:\n%s", audit)
 		}
 	}
@@ -517,15 +536,19 @@ func TestCapacityChart(t *testing.T) {
 	f.book("+13125550143", 10, 0)
 	body := f.signedIn("max").get("/clerk/capacity").body
 	// Monday 30 November: City Hall 09:00-17:00, 32 slots x 4 desks.
-	if !strings.Contains(body, "Mon 2026-11-30: 2 booked of 128") {
+	if !strings.Contains(body, "Mon 30 Nov 2026: 2 booked of 128") {
 		t.Fatalf("chart:\n%s", body)
 	}
 	if n := strings.Count(body, "<svg"); n != len(f.program.Offices) {
 		t.Fatalf("%d charts, want one per office", n)
 	}
-	// Sunday: no hours, no capacity.
-	if !strings.Contains(body, "Sun 2026-12-06: 0 booked of 0") {
-		t.Fatal("Sunday shows capacity")
+	// Sunday: no hours, so closed, not "0/0".
+	if !strings.Contains(body, "Sun 6 Dec 2026: closed") || strings.Contains(body, "0/0") {
+		t.Fatal("Sunday is not shown as closed")
+	}
+	// 2 of 128 seats: the bar is still visible (at least 3 units high).
+	if !strings.Contains(body, `height="3" class="booked"`) {
+		t.Fatalf("2 of 128 draws no visible bar:\n%s", body)
 	}
 }
 

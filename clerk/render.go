@@ -13,7 +13,7 @@ import (
 )
 
 // pages names the page templates; each is parsed with layout.html.
-var pageNames = []string{"login", "day", "walkin", "close", "capacity", "audit", "error"}
+var pageNames = []string{"login", "day", "walkin", "close", "capacity", "audit", "error", "lobbyadmin", "report"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -26,6 +26,9 @@ func parsePages() (map[string]*template.Template, error) {
 			}
 			return template.URL(v.Encode())
 		},
+		"mask":      Mask,
+		"plural":    plural,
+		"dateWords": dateWords,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range pageNames {
@@ -35,11 +38,13 @@ func parsePages() (map[string]*template.Template, error) {
 		}
 		pages[name] = t
 	}
-	t, err := template.New("print.html").Funcs(funcs).ParseFS(templateFS, "templates/print.html")
-	if err != nil {
-		return nil, fmt.Errorf("clerk: template print: %w", err)
+	for _, name := range []string{"print", "lobby"} {
+		t, err := template.New(name+".html").Funcs(funcs).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("clerk: template %s: %w", name, err)
+		}
+		pages[name] = t
 	}
-	pages["print"] = t
 	return pages, nil
 }
 
@@ -52,8 +57,12 @@ type pageData struct {
 	Offices []officeOption
 	Office  officeOption // the office the page is about
 	Date    string       // the day the page is about, YYYY-MM-DD
-	Today   string
-	Data    any
+	// DateWords is Date as every page shows a day: "Mon 30 Nov 2026".
+	DateWords string
+	Today     string
+	// Languages are the program's, code and name, for help texts.
+	Languages []languageOption
+	Data      any
 }
 
 type officeOption struct {
@@ -73,6 +82,7 @@ func (s *server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if d.Today == "" {
 		d.Today = s.today().String()
 	}
+	d.Languages = languageOptions(s.Program.Languages)
 	var buf bytes.Buffer
 	if err := s.pages[page].Execute(&buf, d); err != nil {
 		s.Log.Error("clerk render", "page", page, "err", err)
@@ -92,6 +102,10 @@ func (s *server) errorPage(w http.ResponseWriter, r *http.Request, status int, m
 
 // loc is the program's time zone; every date and time shown is in it.
 func (s *server) loc() *time.Location { return s.Program.Location }
+
+// dateWords is how every page writes a day: "Mon 30 Nov 2026". Forms and
+// CSV keep YYYY-MM-DD.
+func dateWords(d scheduling.Date) string { return d.In(time.UTC, 12, 0).Format("Mon 2 Jan 2006") }
 
 func (s *server) today() scheduling.Date { return scheduling.DateOf(s.Now().In(s.loc())) }
 
@@ -165,6 +179,10 @@ func (s *server) back(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) flash(p *principal, text string) {
 	s.sessions.addFlash(p.sess, flash{Text: text})
+}
+
+func (s *server) flashWarn(p *principal, text string) {
+	s.sessions.addFlash(p.sess, flash{Warn: true, Text: text})
 }
 
 func (s *server) flashError(p *principal, text string) {

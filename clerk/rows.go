@@ -22,12 +22,20 @@ func rowsHTML(officeID, date string, d *dayData) template.HTML {
 		reasons.WriteString(`<option value="` + escape(r.Key) + `">` + escape(r.Label) + `</option>`)
 	}
 	b.Grow(len(d.Rows) * 900)
+	nowLine := "\n  <tr class=\"now-line\" id=\"now-line\"><td colspan=\"6\">Now, " + escape(d.Now) + "</td></tr>"
 	for i := range d.Rows {
 		r := &d.Rows[i]
+		if r.NowBefore {
+			b.WriteString(nowLine)
+		}
 		code, status := escape(r.Code), escape(r.Status)
-		b.WriteString("\n  <tr id=\"appt-" + code + "\" class=\"st-" + status + "\">\n    <td>" + escape(r.Time) +
+		due, dueTag := "", ""
+		if r.Due {
+			due, dueTag = " due", " <strong class=\"tag\">due now</strong>"
+		}
+		b.WriteString("\n  <tr id=\"appt-" + code + "\" class=\"st-" + status + due + "\">\n    <td>" + escape(r.Time) + dueTag +
 			"</td><td class=\"code\">" + code + "</td><td>" + escape(r.Lang) + "</td><td class=\"status\">" + status +
-			"</td>\n    <td class=\"row-actions\">\n      ")
+			"</td><td class=\"queue\">" + escape(r.Queue) + "</td>\n    <td class=\"row-actions\">\n      ")
 		codeInput := `<input type="hidden" name="code" value="` + code + `">`
 		if d.IsToday && r.Booked {
 			b.WriteString("\n      <form method=\"post\" action=\"/clerk/checkin\">" + hidden + codeInput +
@@ -55,6 +63,9 @@ func rowsHTML(officeID, date string, d *dayData) template.HTML {
 				reasons.String() + "</select>\n        <button type=\"submit\" class=\"cancel\">Cancel</button></form>\n      ")
 		}
 		b.WriteString("\n    </td>\n  </tr>\n  ")
+	}
+	if d.NowAtEnd {
+		b.WriteString(nowLine)
 	}
 	return template.HTML(b.String())
 }

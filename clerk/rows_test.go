@@ -6,11 +6,14 @@ import (
 	"testing"
 )
 
-// oldRows is the {{range}} day.html had before rowsHTML replaced it.
+// oldRows is the {{range}} day.html had before rowsHTML replaced it, kept
+// in step with rowsHTML since (the queue column, the due tag, the line for
+// the current time).
 const oldRows = `{{$o := .Office}}{{$date := .Date}}{{with .Data}}<tbody>
-  {{range .Rows}}
-  <tr id="appt-{{.Code}}" class="st-{{.Status}}">
-    <td>{{.Time}}</td><td class="code">{{.Code}}</td><td>{{.Lang}}</td><td class="status">{{.Status}}</td>
+  {{range .Rows}}{{if .NowBefore}}
+  <tr class="now-line" id="now-line"><td colspan="6">Now, {{$.Data.Now}}</td></tr>{{end}}
+  <tr id="appt-{{.Code}}" class="st-{{.Status}}{{if .Due}} due{{end}}">
+    <td>{{.Time}}{{if .Due}} <strong class="tag">due now</strong>{{end}}</td><td class="code">{{.Code}}</td><td>{{.Lang}}</td><td class="status">{{.Status}}</td><td class="queue">{{.Queue}}</td>
     <td class="row-actions">
       {{if and $.Data.IsToday .Booked}}
       <form method="post" action="/clerk/checkin"><input type="hidden" name="office" value="{{$o.ID}}"><input type="hidden" name="date" value="{{$date}}"><input type="hidden" name="code" value="{{.Code}}"><button type="submit" class="checkin">Check in</button></form>
@@ -29,7 +32,8 @@ const oldRows = `{{$o := .Office}}{{$date := .Date}}{{with .Data}}<tbody>
       {{end}}
     </td>
   </tr>
-  {{end}}
+  {{end}}{{if .NowAtEnd}}
+  <tr class="now-line" id="now-line"><td colspan="6">Now, {{.Now}}</td></tr>{{end}}
   </tbody>{{end}}`
 
 // TestRowsHTMLMatchesTemplate checks that rowsHTML writes exactly what the
@@ -38,16 +42,16 @@ const oldRows = `{{$o := .Office}}{{$date := .Date}}{{with .Data}}<tbody>
 func TestRowsHTMLMatchesTemplate(t *testing.T) {
 	tmpl := template.Must(template.New("rows").Parse(oldRows))
 	rows := []row{
-		{Time: "09:00", Code: "ABC234", Lang: "es", Status: "booked", Booked: true},
-		{Time: "09:15", Code: "DEF567", Lang: "zh", Status: "booked", Booked: true, CanNoShow: true, Started: true},
-		{Time: "09:30", Code: "GHJ89K", Lang: "ar", Status: "checked-in", CheckedIn: true, CanUndo: true, Started: true},
+		{Time: "09:00", Code: "ABC234", Lang: "Spanish", Status: "booked", Booked: true},
+		{Time: "09:15", Code: "DEF567", Lang: "Chinese", Status: "booked", Booked: true, CanNoShow: true, Started: true, Due: true},
+		{Time: "09:30", Code: "GHJ89K", Lang: "Arabic", Status: "checked-in", Queue: "called to desk 2", CheckedIn: true, CanUndo: true, Started: true},
 		{Time: "09:45", Code: "MNP234", Lang: "en", Status: "no-show", NoShow: true, CanUndo: true, Started: true},
-		{Time: "10:00", Code: "QRS567", Lang: "pl", Status: "cancelled"},
+		{Time: "10:00", Code: "QRS567", Lang: "pl", Status: "cancelled", NowBefore: true},
 		{Time: "<b>&'\"+", Code: "a\x00<script>", Lang: "x'y", Status: "a b+c"}, // escaping
 	}
 	for _, today := range []bool{true, false} {
 		for _, office := range []string{"city-hall", `o"&<+'x`} {
-			d := dayData{Rows: rows, IsToday: today, Reasons: append(cancelReasons, reason{"a&b", "<x>+'\""})}
+			d := dayData{Rows: rows, IsToday: today, Now: "<10:00>", NowAtEnd: !today, Reasons: append(cancelReasons, reason{"a&b", "<x>+'\""})}
 			var want strings.Builder
 			err := tmpl.Execute(&want, pageData{Office: officeOption{ID: office}, Date: "2026-11-30", Data: d})
 			if err != nil {

@@ -38,8 +38,10 @@ func (sess *session) expired(now time.Time) bool {
 // flash is a one-time message on the next page: what an action did.
 type flash struct {
 	Error bool
+	Warn  bool // worth a second look, but not a failure
 	Text  string
 	Code  string // a confirmation code to show big (walk-ins), or ""
+	Link  string // a link to show in full (a lobby screen's), or ""
 }
 
 // sessions are kept by the SHA-256 of their token.

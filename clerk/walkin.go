@@ -15,7 +15,7 @@ import (
 
 type walkInData struct {
 	Slots     []slotOption
-	Languages []string
+	Languages []languageOption
 	Closed    bool
 }
 
@@ -32,13 +32,13 @@ func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal
 	if day.Before(s.today()) {
 		day = s.today()
 	}
-	data := walkInData{Languages: s.Program.Languages}
+	data := walkInData{Languages: languageOptions(s.Program.Languages)}
 	closed, err := s.Closures.Closed(office.ID, day)
 	if err != nil {
 		s.internalError(w, r, "walk-in", err)
 		return
 	}
-	if closed {
+	if o, ok := s.Program.Office(office.ID); closed || s.Program.Closed(office.ID, day) || ok && len(s.Program.Slots(o, day)) == 0 {
 		data.Closed = true
 	} else {
 		slots, err := s.Bookings.WalkInSlots(office.ID, day, s.Now())
@@ -51,7 +51,7 @@ func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal
 			data.Slots = append(data.Slots, slotOption{Unix: t.Unix(), Time: t.Format("15:04"), ID: "slot-" + t.Format("1504"), Free: sl.Free})
 		}
 	}
-	s.render(w, r, http.StatusOK, "walkin", p, pageData{Title: "Book a walk-in", Offices: offices, Office: office, Date: day.String(), Data: data})
+	s.render(w, r, http.StatusOK, "walkin", p, pageData{Title: "Book a walk-in", Offices: offices, Office: office, Date: day.String(), DateWords: dateWords(day), Data: data})
 }
 
 // walkIn books a slot for a resident at the desk. With a phone number the
@@ -134,8 +134,13 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 		return
 	default:
 		s.audit(p, "walk-in", a.Code)
+		if s.Counters != nil {
+			if err := s.Counters.CountWalkIn(a.Office, scheduling.DateOf(a.Start.In(s.loc()))); err != nil {
+				s.Log.Error("clerk count walk-in", "err", err)
+			}
+		}
 		s.sessions.addFlash(p.sess, flash{
-			Text: fmt.Sprintf("Walk-in booked for %s at %s. Write the code down for the resident:", a.Start.In(s.loc()).Format("Mon 2 Jan"), a.Start.In(s.loc()).Format("15:04")),
+			Text: fmt.Sprintf("Walk-in booked for %s at %s. Write the code down for the resident:", dateWords(scheduling.DateOf(a.Start.In(s.loc()))), a.Start.In(s.loc()).Format("15:04")),
 			Code: a.Code,
 		})
 		http.Redirect(w, r, dayURL(a.Office, scheduling.DateOf(a.Start.In(s.loc()))), http.StatusSeeOther)

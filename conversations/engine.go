@@ -15,6 +15,7 @@ package conversations
 
 import (
 	"errors"
+	"hash/maphash"
 	"sync"
 	"time"
 
@@ -61,6 +62,11 @@ type Engine struct {
 	// OnError, if set, receives unexpected errors (the resident was told
 	// "something went wrong"). The errors hold no identifying data.
 	OnError func(error)
+	// RepeatWindow, if set (the bot sets RepeatWindow), makes the same
+	// message from a resident within it after the one that acted a
+	// repeat: it acts once. A phone that resends, or a resident who taps
+	// "1" again while waiting, must not walk through the menus.
+	RepeatWindow time.Duration
 
 	bookings Bookings
 	msgs     Messages
@@ -72,17 +78,23 @@ type Engine struct {
 	avail func() []string // available, worked out once (callers must not modify it)
 	menus sync.Map        // lang -> []Choice: the main menu, shared; see mainChoices
 	docs  sync.Map        // docsKey -> string: see documentLines
+	seed  maphash.Seed    // for the digest of a session's last message
 }
+
+// RepeatWindow is how long the same message again counts as a repeat.
+const RepeatWindow = 5 * time.Second
 
 // New returns an engine booking through b and speaking through m.
 func New(b Bookings, m Messages) *Engine {
-	e := &Engine{bookings: b, msgs: m, sessions: map[scheduling.Identity]*session{}}
+	e := &Engine{bookings: b, msgs: m, sessions: map[scheduling.Identity]*session{}, seed: maphash.MakeSeed()}
 	e.avail = sync.OnceValue(e.availableNow)
 	return e
 }
 
 // Handle answers one message from a resident at now. The reply always has
-// text; it has no choices only after the resident's data was deleted.
+// text; it has no choices only after the resident's data was deleted. A
+// message that repeats the one that acted within RepeatWindow does nothing:
+// its reply is the same text and choices again, with Repeat set.
 func (e *Engine) Handle(in Inbound, now time.Time) Reply {
 	for {
 		s, fresh := e.session(in.Identity, now)
@@ -92,7 +104,16 @@ func (e *Engine) Handle(in Inbound, now time.Time) Reply {
 			s.mu.Unlock()
 			continue
 		}
+		digest := e.digest(in)
+		if !fresh && !in.Sequential && e.RepeatWindow > 0 && digest == s.lastDigest && now.Sub(s.lastAt) < e.RepeatWindow {
+			r := Reply{Lang: s.lang, Text: s.lastText, Choices: s.lastChoices, Repeat: true}
+			s.seen = now
+			s.mu.Unlock()
+			return r
+		}
 		r := e.converse(s, fresh, in, now)
+		s.lastDigest, s.lastAt = digest, now
+		s.lastText, s.lastChoices = r.Text, r.Choices
 		s.seen = now
 		r.Lang = s.lang
 		s.mu.Unlock()
@@ -122,6 +143,17 @@ func (e *Engine) session(id scheduling.Identity, now time.Time) (s *session, fre
 	s = &session{id: id, seen: now}
 	e.sessions[id] = s
 	return s, true
+}
+
+// digest is a keyed hash of what the resident sent, so that a session
+// recognizes a repeat without holding the text.
+func (e *Engine) digest(in Inbound) uint64 {
+	var h maphash.Hash
+	h.SetSeed(e.seed)
+	h.WriteString(in.Choice)
+	h.WriteByte(0)
+	h.WriteString(in.Text)
+	return h.Sum64()
 }
 
 // drop removes s; the caller holds s.mu.

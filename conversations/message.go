@@ -21,6 +21,10 @@ type Inbound struct {
 	// Reminders is true when the channel can send a reminder the day before
 	// (SMS): after booking, the engine then asks whether to send one.
 	Reminders bool
+	// Sequential marks a channel that hands over one message at a time,
+	// each after the resident saw the reply to the one before (the
+	// terminal chat): the same text again is meant, never a repeat.
+	Sequential bool
 }
 
 // Reply is what the engine answers: text plus the choices the resident can
@@ -34,6 +38,10 @@ type Reply struct {
 	// conversation (schedule or cancel a reminder, send a calendar file,
 	// wipe the chat).
 	Effects []Effect
+	// Repeat marks the answer to a message that repeated the previous one
+	// within the engine's RepeatWindow: nothing was done, and Text and
+	// Choices are those already sent. A channel may send nothing.
+	Repeat bool
 }
 
 // Choice is one option offered to the resident. Choices are numbered from 1

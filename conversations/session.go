@@ -52,6 +52,14 @@ type session struct {
 	page       int                     // stBookDay, stBookTime
 	slot       time.Time               // stBookConfirm, stBookEarliest
 	booked     *scheduling.Appointment // stReminder (a pointer: most sessions never book, see mainChoices)
+
+	// The message that last acted, as a keyed digest (never its text),
+	// when, and the reply it got: a repeat within the engine's
+	// RepeatWindow gets that reply again and does nothing.
+	lastDigest  uint64
+	lastAt      time.Time
+	lastText    string
+	lastChoices []Choice
 }
 
 // Choice IDs. Choices that carry data add it after a colon.

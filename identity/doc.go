@@ -15,8 +15,17 @@
 //
 // # Caveats
 //
-// The package is pure: it reads no files or environment and never asks the
-// clock; callers pass now. Errors never quote a number or a secret.
+// The package reads no environment and never asks the clock; callers pass
+// now. It touches files only to write the key file, through the small
+// Files interface (OS in production), so that tests can fail or "crash" at
+// each call: WriteKeyFile and CreateKeyFile leave the old keys or the new
+// ones, never a mix, and RemoveKeyStrays (at start, and before each write)
+// zeroes and removes what a write that died left beside the key file.
+// Errors never quote a number or a secret.
+//
+// DedupeKey and DeliveryDigest give the keyed digest channels store for
+// each webhook delivery (storage.FirstDelivery), so a replay is refused
+// across restarts without keeping a provider id.
 //
 // A Hasher belongs to one set of keys. After a rotation, build a new one;
 // the old cache goes with the old Hasher. (cmd/bot swaps it atomically.)

@@ -1,12 +1,12 @@
 package identity
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -57,37 +57,61 @@ const CacheTTL = 30 * time.Minute
 const saltPrefix = "cita identity v1"
 
 // Hasher turns addresses into identities under a fixed set of live keys. It
-// is safe for concurrent use. When keys rotate, build a new Hasher: the
-// cache belongs to one key set.
+// is safe for concurrent use. When keys rotate, build a new Hasher on the
+// same Admission (NewHasherWith): the cache belongs to one key set, the
+// workers and the queue to the Admission.
 //
 // The cache is keyed by the HMAC of the address under the newest key, not
 // by the address, so no phone number sits in memory beyond the request that
-// brought it. Entries live in memory only and expire after CacheTTL idle.
+// brought it: work waiting for a worker holds the address's HMACs, not the
+// address. Entries live in memory only and expire after CacheTTL idle.
 type Hasher struct {
 	keys   []Key // newest first
 	params Params
-	sem    chan struct{} // one slot per concurrent stretch
+	adm    *Admission
 
 	mu    sync.Mutex
 	cache map[[32]byte]*cacheEntry
 
 	// onStretch, when set (tests), runs at the start of every stretch while
-	// it holds its slot in sem.
-	onStretch func()
+	// it holds its worker.
+	onStretch func(mac [32]byte)
 }
 
 type cacheEntry struct {
-	ready    chan struct{} // closed once ids is set
+	ready    chan struct{} // closed once ids is set (or the work was withdrawn)
 	ids      []scheduling.Identity
 	lastUsed time.Time // guarded by Hasher.mu
+	// work is the entry's ticket while it waits or runs, nil once done;
+	// waiters counts the calls waiting for it, subs those of AdmitAsync.
+	// All guarded by Hasher.mu.
+	work    *ticket
+	waiters int
+	subs    []*sub
 }
 
-// NewHasher returns a Hasher for keys (any order; at least one) that runs at
-// most workers argon2 stretches at once, each holding p.Memory KiB.
-// workers <= 0 means one per CPU.
+// sub is an AdmitAsync caller waiting for an entry.
+type sub struct {
+	done func()
+	gone bool // left: done is not to be called
+}
+
+// NewHasher returns a Hasher for keys (any order; at least one) on an
+// Admission of its own that runs at most workers argon2 stretches at once,
+// each holding p.Memory KiB, and turns no one away. workers <= 0 means one
+// per CPU.
 func NewHasher(keys []Key, p Params, workers int) (*Hasher, error) {
+	return NewHasherWith(keys, p, NewAdmission(AdmissionConfig{Workers: workers}))
+}
+
+// NewHasherWith returns a Hasher for keys (any order; at least one) whose
+// stretches run on a's workers, in a's order.
+func NewHasherWith(keys []Key, p Params, a *Admission) (*Hasher, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("identity: hasher: no keys")
+	}
+	if a == nil {
+		return nil, errors.New("identity: hasher: no admission")
 	}
 	if err := p.validate(); err != nil {
 		return nil, fmt.Errorf("identity: hasher: %w", err)
@@ -98,13 +122,10 @@ func NewHasher(keys []Key, p Params, workers int) (*Hasher, error) {
 			return nil, fmt.Errorf("identity: hasher: epoch %d given twice", sorted[i].Epoch)
 		}
 	}
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
 	return &Hasher{
 		keys:   sorted,
 		params: p,
-		sem:    make(chan struct{}, workers),
+		adm:    a,
 		cache:  make(map[[32]byte]*cacheEntry),
 	}, nil
 }
@@ -123,41 +144,241 @@ func (h *Hasher) Keys() []KeyInfo {
 // older keys for finding existing appointments. address is an E.164 number
 // (see NormalizePhone) or a TelegramAddress.
 //
-// The result is cached, so the stretches run once per session; concurrent
-// first calls for one address wait for a single computation. now only
-// marks the entry as used; Sweep drops entries idle for CacheTTL.
+// It goes ahead of the residents queued by Admit and is never turned away:
+// a clerk at the counter, the local chat and tools are not held behind a
+// surge. The result is cached, so the stretches run once per session;
+// concurrent first calls for one address (Admit's included) wait for a
+// single computation. now only marks the entry as used; Sweep drops
+// entries idle for CacheTTL.
 func (h *Hasher) Identities(address string, now time.Time) ([]scheduling.Identity, error) {
+	return h.get(context.Background(), address, now, true)
+}
+
+// Admit returns address's identities like Identities, but waits its turn
+// in arrival order behind the residents already queued, and is the one to
+// use for a resident's message. It returns a *BusyError at once, doing
+// nothing, when the estimated wait is over the Admission's bound. If ctx
+// ends while the work waits (and no other call waits for the same
+// address), the work leaves the queue and nothing is stretched.
+func (h *Hasher) Admit(ctx context.Context, address string, now time.Time) ([]scheduling.Identity, error) {
+	return h.get(ctx, address, now, false)
+}
+
+// AdmitAsync is Admit without a goroutine waiting: it takes address's
+// place in the arrival line (or shares the one taken) and returns at once.
+// done is called once address's identities are cached (then ask Cached),
+// on a worker's goroutine or, if they already are, before AdmitAsync
+// returns; it must not block. A newcomer beyond the bound gets a
+// *BusyError and nothing is queued. leave gives the place up: it reports
+// true if done will never be called (the stretch had not started and, if
+// no one else waits for it, never will), false if done has been or will
+// be called.
+func (h *Hasher) AdmitAsync(address string, now time.Time, done func()) (leave func() bool, err error) {
 	if address == "" {
 		return nil, errors.New("identity: empty address")
 	}
-	mac := keyedMAC(h.keys[0], address)
-
+	macs := h.macs(address)
 	h.mu.Lock()
-	e, ok := h.cache[mac]
-	if ok && e.done() && expired(e.lastUsed, now) {
-		delete(h.cache, mac)
-		ok = false
-	}
-	if ok {
-		if now.After(e.lastUsed) {
-			e.lastUsed = now
-		}
+	e, ok := h.entryLocked(macs[0], now)
+	if ok && e.done() {
 		h.mu.Unlock()
-		<-e.ready
+		done()
+		return func() bool { return false }, nil
+	}
+	if !ok {
+		if err := h.adm.check(); err != nil {
+			h.mu.Unlock()
+			return nil, err
+		}
+		e = h.newEntryLocked(macs, now, false)
+	}
+	e.waiters++
+	s := &sub{done: done}
+	e.subs = append(e.subs, s)
+	h.mu.Unlock()
+	return func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if s.gone {
+			return true
+		}
+		if e.done() {
+			return false
+		}
+		if e.waiters > 1 {
+			e.waiters--
+			s.gone = true
+			return true
+		}
+		if !h.adm.withdraw(e.work) {
+			return false // already stretching: done comes soon
+		}
+		e.waiters--
+		s.gone = true
+		h.dropLocked(macs[0], e)
+		return true
+	}, nil
+}
+
+// Cached returns address's identities if they are in memory, never
+// stretching and never waiting: false if they are not, or are still being
+// worked out.
+func (h *Hasher) Cached(address string, now time.Time) ([]scheduling.Identity, bool) {
+	if address == "" {
+		return nil, false
+	}
+	mac := keyedMAC(h.keys[0], address)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e, ok := h.entryLocked(mac, now)
+	if !ok || !e.done() {
+		return nil, false
+	}
+	return cloneIDs(e.ids), true
+}
+
+// Check returns the *BusyError Admit would return for address now, without
+// queueing anything: nil if address is cached or being worked out (Admit
+// would share that work), or if the wait is within the bound. A busy
+// answer counts as a resident turned away, so do not call Admit after it.
+func (h *Hasher) Check(address string, now time.Time) error {
+	if address == "" {
+		return errors.New("identity: empty address")
+	}
+	mac := keyedMAC(h.keys[0], address)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.entryLocked(mac, now); ok {
+		return nil
+	}
+	return h.adm.check()
+}
+
+// entryLocked returns the cache entry of mac, dropping it if it expired,
+// and marks it used at now. The caller holds h.mu.
+func (h *Hasher) entryLocked(mac [32]byte, now time.Time) (*cacheEntry, bool) {
+	e, ok := h.cache[mac]
+	if !ok {
+		return nil, false
+	}
+	if e.done() && expired(e.lastUsed, now) {
+		delete(h.cache, mac)
+		return nil, false
+	}
+	if now.After(e.lastUsed) {
+		e.lastUsed = now
+	}
+	return e, true
+}
+
+func (h *Hasher) get(ctx context.Context, address string, now time.Time, urgent bool) ([]scheduling.Identity, error) {
+	if address == "" {
+		return nil, errors.New("identity: empty address")
+	}
+	macs := h.macs(address)
+	for {
+		h.mu.Lock()
+		e, ok := h.entryLocked(macs[0], now)
+		switch {
+		case ok && e.done():
+			h.mu.Unlock()
+			return cloneIDs(e.ids), nil
+		case ok && urgent:
+			h.adm.promote(e.work)
+		case !ok:
+			if !urgent {
+				if err := h.adm.check(); err != nil {
+					h.mu.Unlock()
+					return nil, err
+				}
+			}
+			e = h.newEntryLocked(macs, now, urgent)
+		}
+		e.waiters++
+		h.mu.Unlock()
+
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			if h.leave(macs[0], e) {
+				return nil, fmt.Errorf("identity: left the queue: %w", ctx.Err())
+			}
+			<-e.ready // already stretching: it is cached for the next message
+		}
+		if e.ids == nil {
+			continue // withdrawn by its last waiter just before we came
+		}
 		return cloneIDs(e.ids), nil
 	}
-	e = &cacheEntry{ready: make(chan struct{}), lastUsed: now}
-	h.cache[mac] = e
-	h.mu.Unlock()
+}
 
-	ids := make([]scheduling.Identity, len(h.keys))
-	ids[0] = h.stretch(mac, h.keys[0].Epoch)
-	for i, k := range h.keys[1:] {
-		ids[i+1] = h.stretch(keyedMAC(k, address), k.Epoch)
+// leave is a waiter of e giving up. If it was the last and the work has
+// not started, the work is withdrawn and the entry dropped. It reports
+// whether the caller should stop waiting (the work is not running).
+func (h *Hasher) leave(mac [32]byte, e *cacheEntry) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	e.waiters--
+	if e.done() {
+		return false
 	}
-	e.ids = ids
+	if e.waiters > 0 {
+		return true
+	}
+	if !h.adm.withdraw(e.work) {
+		return false
+	}
+	h.dropLocked(mac, e)
+	return true
+}
+
+// dropLocked forgets e, whose work was withdrawn before it started.
+func (h *Hasher) dropLocked(mac [32]byte, e *cacheEntry) {
+	e.work = nil
+	if h.cache[mac] == e {
+		delete(h.cache, mac)
+	}
 	close(e.ready)
-	return cloneIDs(ids), nil
+}
+
+// newEntryLocked makes the cache entry of macs and queues its work.
+func (h *Hasher) newEntryLocked(macs [][32]byte, now time.Time, urgent bool) *cacheEntry {
+	e := &cacheEntry{ready: make(chan struct{}), lastUsed: now}
+	h.cache[macs[0]] = e
+	e.work = h.adm.enqueue(len(macs), urgent, func() { h.compute(e, macs) })
+	return e
+}
+
+// macs returns address's HMAC under each live key, newest first.
+func (h *Hasher) macs(address string) [][32]byte {
+	macs := make([][32]byte, len(h.keys))
+	for i, k := range h.keys {
+		macs[i] = keyedMAC(k, address)
+	}
+	return macs
+}
+
+// compute runs e's stretches on a worker of the Admission.
+func (h *Hasher) compute(e *cacheEntry, macs [][32]byte) {
+	ids := make([]scheduling.Identity, len(h.keys))
+	for i, k := range h.keys {
+		ids[i] = h.stretch(macs[i], k.Epoch)
+	}
+	h.mu.Lock()
+	e.ids = ids
+	e.work = nil
+	close(e.ready)
+	var done []func()
+	for _, s := range e.subs {
+		if !s.gone {
+			done = append(done, s.done)
+		}
+	}
+	e.subs = nil
+	h.mu.Unlock()
+	for _, f := range done {
+		f()
+	}
 }
 
 // Sweep drops cache entries idle for CacheTTL or longer at now and reports
@@ -176,19 +397,29 @@ func (h *Hasher) Sweep(now time.Time) int {
 }
 
 // Hash returns address hashed under k, bypassing the cache. It still waits
-// for a free worker. For tools and tests; the bot uses Identities.
+// for a free worker, ahead of queued residents. For tools and tests; the
+// bot uses Identities and Admit.
 func (h *Hasher) Hash(address string, k Key) scheduling.Identity {
-	return h.stretch(keyedMAC(k, address), k.Epoch)
+	mac := keyedMAC(k, address)
+	var id scheduling.Identity
+	done := make(chan struct{})
+	h.adm.enqueue(1, true, func() {
+		id = h.stretch(mac, k.Epoch)
+		close(done)
+	})
+	<-done
+	return id
 }
 
-// stretch runs argon2id over mac, waiting for a free slot first so that at
-// most cap(h.sem) stretches hold their memory at once.
+// stretch runs argon2id over mac. Callers run it on a worker of the
+// Admission, so that at most its workers stretches hold their memory at
+// once.
 func (h *Hasher) stretch(mac [32]byte, epoch uint32) scheduling.Identity {
-	h.sem <- struct{}{}
-	defer func() { <-h.sem }()
 	if h.onStretch != nil {
-		h.onStretch()
+		h.onStretch(mac)
 	}
+	start := h.adm.start()
+	defer h.adm.stretched(start)
 	var salt [len(saltPrefix) + 4]byte
 	copy(salt[:], saltPrefix)
 	binary.BigEndian.PutUint32(salt[len(saltPrefix):], epoch)

@@ -34,7 +34,7 @@ func newTestHasher(t *testing.T, workers int, keys ...Key) (*Hasher, *atomic.Int
 		t.Fatal(err)
 	}
 	var n atomic.Int64
-	h.onStretch = func() { n.Add(1) }
+	h.onStretch = func([32]byte) { n.Add(1) }
 	return h, &n
 }
 
@@ -240,8 +240,8 @@ func TestNewHasherDefaultWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cap(h.sem) < 1 {
-		t.Fatalf("workers = %d", cap(h.sem))
+	if h.adm.workers < 1 {
+		t.Fatalf("workers = %d", h.adm.workers)
 	}
 }
 
@@ -251,7 +251,7 @@ func TestStretchConcurrencyBound(t *testing.T) {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
 			h, _ := newTestHasher(t, workers)
 			var inFlight, peak atomic.Int64
-			h.onStretch = func() {
+			h.onStretch = func([32]byte) {
 				n := inFlight.Add(1)
 				for {
 					p := peak.Load()
@@ -286,7 +286,7 @@ func TestIdentitiesSingleFlight(t *testing.T) {
 	h, runs := newTestHasher(t, 4)
 	release := make(chan struct{})
 	var once sync.Once
-	h.onStretch = func() {
+	h.onStretch = func([32]byte) {
 		runs.Add(1)
 		once.Do(func() { <-release }) // hold the first stretch until all callers wait
 	}

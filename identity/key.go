@@ -2,6 +2,8 @@ package identity
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -154,4 +156,57 @@ func sortedNewestFirst(keys []Key) []Key {
 		return 0
 	})
 	return s
+}
+
+// dedupeDomain separates the webhook dedupe key from every other use of a
+// key epoch's secret.
+const dedupeDomain = "cita webhook dedupe v1"
+
+// DedupeKey derives the key that webhook dedupe marks are digested with
+// (storage.FirstDelivery stores HMAC-SHA256(DedupeKey, provider message
+// id)): HMAC-SHA256 of a fixed domain string under the secret of the
+// oldest epoch in keys. The marks are then no use without the key file,
+// and unlike the raw provider ids cannot be matched against a provider's
+// log by anyone who holds only the database. keys may be in any order; an
+// empty set gives the zero key.
+//
+// Why the oldest epoch: a mark must be found with the same key for the
+// whole dedupe window (48 h), across restarts and rotations. rotate-key
+// adds epochs at the top, so the newest key changes at every rotation,
+// while the oldest one changes only when rotate-key destroys it, after no
+// stored appointment uses it any more, which is days to weeks after it was
+// retired. The marks made in the 48 h before that destruction no longer
+// match afterwards: a replay of one of those deliveries would be acted on
+// again. That is the one gap, at most once per rotation period, and the
+// price of the rule that a destroyed key leaves nothing behind.
+func DedupeKey(keys []Key) [32]byte {
+	var out [32]byte
+	if len(keys) == 0 {
+		return out
+	}
+	oldest := keys[0]
+	for _, k := range keys[1:] {
+		if k.Epoch < oldest.Epoch {
+			oldest = k
+		}
+	}
+	m := hmac.New(sha256.New, oldest.Secret[:])
+	m.Write([]byte(dedupeDomain))
+	copy(out[:], m.Sum(nil))
+	return out
+}
+
+// DeliveryDigest is what a channel stores (storage.FirstDelivery) for one
+// webhook delivery: HMAC-SHA256 under key (DedupeKey) of the SHA-256 of
+// kind, a zero byte and the provider's id. Kinds in use: "sid" (Twilio
+// MessageSid), "token" (Twilio's I-Twilio-Idempotency-Token), "update"
+// (Telegram update_id in decimal). The inner SHA-256 lets a channel hold
+// only that hash in memory while it works.
+func DeliveryDigest(key [32]byte, kind, id string) [32]byte {
+	inner := sha256.Sum256([]byte(kind + "\x00" + id))
+	m := hmac.New(sha256.New, key[:])
+	m.Write(inner[:])
+	var out [32]byte
+	copy(out[:], m.Sum(nil))
+	return out
 }

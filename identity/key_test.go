@@ -153,3 +153,55 @@ func TestKeyNeverPrintsSecret(t *testing.T) {
 		t.Errorf("formatted key = %q", got)
 	}
 }
+
+func TestDedupeKey(t *testing.T) {
+	k1, k2, k3 := testKey(1, 10), testKey(2, 20), testKey(3, 30)
+	base := DedupeKey([]Key{k2, k1})
+	tests := []struct {
+		name string
+		keys []Key
+		same bool // the same key as from {k2, k1}
+	}{
+		{"order does not matter", []Key{k1, k2}, true},
+		{"a rotation adds an epoch: unchanged", []Key{k3, k2, k1}, true},
+		{"the oldest epoch destroyed: changed", []Key{k3, k2}, false},
+		{"another secret under epoch 1: changed", []Key{k2, testKey(1, 11)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DedupeKey(tt.keys); (got == base) != tt.same {
+				t.Errorf("DedupeKey(%v) == DedupeKey(k2, k1): %v, want %v", tt.keys, got == base, tt.same)
+			}
+		})
+	}
+	if base == [32]byte{} {
+		t.Error("zero key from live keys")
+	}
+	// Not the secret itself, nor an identity MAC of anything.
+	if bytes.Equal(base[:], k1.Secret[:]) {
+		t.Error("the dedupe key is the raw secret")
+	}
+	if DedupeKey(nil) != [32]byte{} {
+		t.Error("no keys should give the zero key")
+	}
+}
+
+func TestDeliveryDigest(t *testing.T) {
+	k := DedupeKey([]Key{testKey(1, 10)})
+	other := DedupeKey([]Key{testKey(1, 11)})
+	base := DeliveryDigest(k, "sid", "SM1")
+	for name, d := range map[string][32]byte{
+		"another kind": DeliveryDigest(k, "token", "SM1"),
+		"another id":   DeliveryDigest(k, "sid", "SM2"),
+		"another key":  DeliveryDigest(other, "sid", "SM1"),
+		// The zero byte keeps kind and id apart.
+		"kind and id run together": DeliveryDigest(k, "si", "dSM1"),
+	} {
+		if d == base {
+			t.Errorf("%s gives the same digest", name)
+		}
+	}
+	if DeliveryDigest(k, "sid", "SM1") != base {
+		t.Error("not deterministic")
+	}
+}

@@ -39,6 +39,10 @@ var (
 	// bucketCounters: office + 0x00 + day (uint16 BE days since 1970-01-01)
 	// -> anonymous counts of a closed day (see counters.go). Schema 2.
 	bucketCounters = []byte("counters")
+	// bucketDeliveries: keyed digest of a webhook delivery's provider id (32
+	// bytes) -> the hour it was first seen (uint32 BE hours since 1970), kept
+	// DeliveryWindow to spot retries and replays (see delivery.go). Schema 3.
+	bucketDeliveries = []byte("deliveries")
 )
 
 // keyMetaSchema names the schema version in bucketMeta.
@@ -47,7 +51,7 @@ var keyMetaSchema = []byte("schema")
 // allBuckets lists the buckets of the current schema.
 var allBuckets = [][]byte{
 	bucketAppointments, bucketIdentities, bucketSchedule, bucketSeats, bucketMeta,
-	bucketClerks, bucketClosures, bucketAudit, bucketCounters,
+	bucketClerks, bucketClosures, bucketAudit, bucketCounters, bucketDeliveries,
 }
 
 // Limits on the strings stored. Office ids never contain 0x00 (it ends the

@@ -24,7 +24,8 @@ const maxViolations = 20
 //   - every schedule and identity entry points to a record that matches it;
 //   - the seat counts equal the people (party sizes) of the non-cancelled
 //     records per slot, with no zero, missing or stale count;
-//   - every record is of the current version.
+//   - every record is of the current version;
+//   - every delivery mark is a 32-byte digest with a 4-byte hour.
 //
 // The error wraps ErrCorrupt and lists the violations found.
 func (s *Store) Check() error {
@@ -164,4 +165,10 @@ func checkInvariants(tx *bolt.Tx, report func(string, ...any)) {
 	for k, n := range wantSeats {
 		report("slot %x has %d seated records and no seat count", k, n)
 	}
+	tx.Bucket(bucketDeliveries).ForEach(func(k, v []byte) error {
+		if _, err := decodeDeliveryHour(v); err != nil || len(k) != 32 {
+			report("delivery mark %x -> %x: want a 32-byte digest and a 4-byte hour", k, v)
+		}
+		return nil
+	})
 }

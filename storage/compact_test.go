@@ -2,9 +2,11 @@ package storage
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/cita-city/cita/scheduling"
 )
@@ -68,4 +70,29 @@ func fileContains(t *testing.T, path string, b []byte) bool {
 		t.Fatal(err)
 	}
 	return bytes.Contains(data, b)
+}
+
+// TestCompactKeepsLock: after Compact the database is still locked by the
+// Store (the compacted file was opened, and locked, before the rename), so
+// another Open waits and fails, and the Store keeps working.
+func TestCompactKeepsLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cita.db")
+	s := mustOpenAt(t, path, Options{})
+	mustInsert(t, s, appt(1, "KEEP", "north", slot(9, 0)), 2)
+	if err := s.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := Open(path, Options{Timeout: 100 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+		if err == nil {
+			other.Close()
+		}
+		t.Fatalf("Open after Compact: %v, want ErrLocked", err)
+	}
+	if s.Path() != path {
+		t.Errorf("Path() = %q after Compact, want %q", s.Path(), path)
+	}
+	mustInsert(t, s, appt(2, "NEW1", "north", slot(10, 0)), 2)
+	if _, err := s.ByCode("KEEP"); err != nil {
+		t.Error(err)
+	}
 }

@@ -26,7 +26,10 @@ type DayCount struct {
 	// NoShow). An appointment deleted earlier by "delete my data" is not
 	// counted.
 	Booked, CheckedIn, NoShow, Cancelled int
-	ByLang                               map[string]int // language -> people
+	// WalkIns counts the walk-ins clerks booked for the day (CountWalkIn),
+	// whatever became of them; they are among Booked once the day closes.
+	WalkIns int
+	ByLang  map[string]int // language -> people
 }
 
 // count adds appointment a to d.
@@ -52,6 +55,7 @@ func (d *DayCount) add(e DayCount) {
 	d.CheckedIn += e.CheckedIn
 	d.NoShow += e.NoShow
 	d.Cancelled += e.Cancelled
+	d.WalkIns += e.WalkIns
 	for l, n := range e.ByLang {
 		d.ByLang[l] += n
 	}
@@ -71,11 +75,17 @@ type CloseReport struct {
 //	1..16  booked, checked-in, no-show, cancelled: uint32 BE each
 //	17     number of languages, then per language: length, language,
 //	       uint32 BE count, in language order
-const counterV1 = 1
+//
+// Version 2 adds walk-ins (uint32 BE) after cancelled, so its languages
+// start at 21. Version 1 values are still read; every write is version 2.
+const (
+	counterV1 = 1
+	counterV2 = 2
+)
 
 func encodeCounter(c DayCount) []byte {
-	b := []byte{counterV1}
-	for _, n := range []int{c.Booked, c.CheckedIn, c.NoShow, c.Cancelled} {
+	b := []byte{counterV2}
+	for _, n := range []int{c.Booked, c.CheckedIn, c.NoShow, c.Cancelled, c.WalkIns} {
 		b = binary.BigEndian.AppendUint32(b, uint32(n))
 	}
 	langs := slices.Sorted(maps.Keys(c.ByLang))
@@ -92,7 +102,7 @@ func decodeCounter(k, v []byte) (DayCount, error) {
 	var c DayCount
 	bad := fmt.Errorf("counter %x: malformed: %w", k, ErrCorrupt)
 	office, day, ok := splitDayKey(k)
-	if !ok || len(v) < 18 || v[0] != counterV1 {
+	if !ok || len(v) < 18 || (v[0] != counterV1 && v[0] != counterV2) || (v[0] == counterV2 && len(v) < 22) {
 		return c, bad
 	}
 	c.Office, c.Day = office, day
@@ -100,7 +110,12 @@ func decodeCounter(k, v []byte) (DayCount, error) {
 	c.CheckedIn = int(binary.BigEndian.Uint32(v[5:]))
 	c.NoShow = int(binary.BigEndian.Uint32(v[9:]))
 	c.Cancelled = int(binary.BigEndian.Uint32(v[13:]))
-	n, rest := int(v[17]), v[18:]
+	langs := 17
+	if v[0] == counterV2 {
+		c.WalkIns = int(binary.BigEndian.Uint32(v[17:]))
+		langs = 21
+	}
+	n, rest := int(v[langs]), v[langs+1:]
 	c.ByLang = make(map[string]int, n)
 	for range n {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0])+4 {
@@ -286,6 +301,36 @@ func (s *Store) Counters() ([]DayCount, error) {
 		return nil, fmt.Errorf("counters: %w", err)
 	}
 	return list, nil
+}
+
+// CountWalkIn adds one walk-in to office's counter of day. It is called
+// when a clerk books one, before the day closes: the count says how many
+// residents came without a booking, which no appointment record says
+// (promise P1 keeps records thin). CloseDay adds the rest of the day to
+// the same counter.
+func (s *Store) CountWalkIn(office string, day scheduling.Date) error {
+	if err := checkText("office id", office, maxOffice); err != nil {
+		return fmt.Errorf("count walk-in: %w", err)
+	}
+	ck, err := dayKey(office, day)
+	if err != nil {
+		return fmt.Errorf("count walk-in: %w", err)
+	}
+	err = s.update(func(tx *bolt.Tx) error {
+		counters := tx.Bucket(bucketCounters)
+		c := DayCount{Office: office, Day: day, ByLang: map[string]int{}}
+		if v := counters.Get(ck); v != nil {
+			if c, err = decodeCounter(ck, v); err != nil {
+				return err
+			}
+		}
+		c.WalkIns++
+		return counters.Put(ck, encodeCounter(c))
+	})
+	if err != nil {
+		return fmt.Errorf("count walk-in at %s on %v: %w", office, day, err)
+	}
+	return nil
 }
 
 // Epochs returns how many stored appointments carry an identity under each

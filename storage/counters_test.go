@@ -108,7 +108,7 @@ func sameCounts(a, b []DayCount) bool {
 	for i := range a {
 		x, y := a[i], b[i]
 		if x.Office != y.Office || x.Day != y.Day || x.Booked != y.Booked || x.CheckedIn != y.CheckedIn ||
-			x.NoShow != y.NoShow || x.Cancelled != y.Cancelled || len(x.ByLang) != len(y.ByLang) {
+			x.NoShow != y.NoShow || x.Cancelled != y.Cancelled || x.WalkIns != y.WalkIns || len(x.ByLang) != len(y.ByLang) {
 			return false
 		}
 		for l, n := range y.ByLang {
@@ -190,7 +190,7 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
-		"schema version 3",
+		"schema version 4",
 		`code="AAAA" office="north" start=2026-03-02T09:00:00-06:00 (1772463600) lang="es" status=checked-in made=2026-02-27 party=1 arrived=1`,
 		`clerk="ana" role=clerk password=$argon2id$`,
 		`office="north" closed=2026-03-02`,

@@ -25,6 +25,7 @@
 //	closures      office 0x00 day(2)          -> empty, days a manager closed
 //	audit         time(8) seq(8)              -> clerk, action, code (90 days)
 //	counters      office 0x00 day(2)          -> anonymous counts of a closed day
+//	deliveries    keyed digest(32)            -> hour first seen: webhook dedupe marks (48 h)
 //
 // # Retention
 //
@@ -69,8 +70,10 @@
 // bytes, identity hash included, stay in the file until the page is reused.
 // Compact copies the live data into a new file and renames it over the old
 // one, so the purge after a day closes (promise P4) is physical. Compact
-// blocks every other call while it runs, and releases the file lock for an
-// instant while it reopens.
+// blocks every other call while it runs; the new file is locked from its
+// creation, so the database is never unlocked on the way. A crash during Compact leaves the old file or
+// the new one under the name, and at most a "NAME.compact-*" file beside
+// it, which Open and the next Compact remove.
 //
 // The file grows 1 MB at a time and does not shrink without Compact.
 // Measured: about 300 bytes of file per appointment at 10k and 100k

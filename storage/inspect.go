@@ -68,6 +68,7 @@ var bucketDescriptions = map[string]string{
 	string(bucketClosures):     "office, day closed by a manager",
 	string(bucketAudit):        "time, sequence -> clerk, action, confirmation code (kept 90 days)",
 	string(bucketCounters):     "office, closed day -> anonymous counts by status and language",
+	string(bucketDeliveries):   "webhook dedupe marks: keyed digest of a provider message id -> hour first seen, kept 48 h to refuse retries and replays (no number, no id, no text)",
 }
 
 func (s *Store) inspectBucket(w io.Writer, path []string, b *bolt.Bucket) error {
@@ -162,6 +163,9 @@ func (s *Store) decoder(name string) func(k, v []byte) (string, error) {
 				}
 				return fmt.Sprintf("%q -> schema version %d", k, n), nil
 			}
+			if office, ok := lobbyOffice(k); ok && len(v) == 32 {
+				return fmt.Sprintf("lobby display token of office=%q -> sha256 %x (the token itself is not kept)", office, v), nil
+			}
 			return fmt.Sprintf("%q -> %q", k, v), nil
 		}
 	case string(bucketClerks):
@@ -202,8 +206,21 @@ func (s *Store) decoder(name string) func(k, v []byte) (string, error) {
 			for _, l := range slices.Sorted(maps.Keys(c.ByLang)) {
 				langs = append(langs, fmt.Sprintf("%s=%d", l, c.ByLang[l]))
 			}
-			return fmt.Sprintf("office=%q day=%v booked=%d checked-in=%d no-show=%d cancelled=%d languages: %s",
-				c.Office, c.Day, c.Booked, c.CheckedIn, c.NoShow, c.Cancelled, strings.Join(langs, " ")), nil
+			walkIns := ""
+			if c.WalkIns > 0 {
+				walkIns = fmt.Sprintf(" walk-ins=%d", c.WalkIns)
+			}
+			return fmt.Sprintf("office=%q day=%v booked=%d checked-in=%d no-show=%d cancelled=%d%s languages: %s",
+				c.Office, c.Day, c.Booked, c.CheckedIn, c.NoShow, c.Cancelled, walkIns, strings.Join(langs, " ")), nil
+		}
+	case string(bucketDeliveries):
+		return func(k, v []byte) (string, error) {
+			h, err := decodeDeliveryHour(v)
+			if err != nil || len(k) != 32 {
+				return "", fmt.Errorf("malformed mark")
+			}
+			at := time.Unix(int64(h)*int64(deliveryHour/time.Second), 0).In(s.loc)
+			return fmt.Sprintf("digest %x first seen in the hour from %s", k, at.Format("2006-01-02 15:04 MST")), nil
 		}
 	}
 	return func(k, v []byte) (string, error) { return "", fmt.Errorf("unknown layout") }

@@ -9,7 +9,7 @@ import (
 )
 
 // An appointment record is the value under its confirmation code in
-// bucketAppointments. Version 2 (schema 3), 52 bytes plus the two strings:
+// bucketAppointments. Version 2 (schema 4), 52 bytes plus the two strings:
 //
 //	0      version (2)
 //	1      status
@@ -22,8 +22,8 @@ import (
 //	50     length of language, then the language
 //	..     length of office id, then the office id
 //
-// Version 1 (schemas 1 and 2) had no party and arrived bytes: it reads as a
-// party of one, arrived if checked in. Migration 2 rewrites such records.
+// Version 1 (schemas 1 to 3) had no party and arrived bytes: it reads as a
+// party of one, arrived if checked in. Migration 3 rewrites such records.
 // Nothing else is stored: no time of booking, no channel, no name.
 const (
 	recordV1      = 1

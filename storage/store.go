@@ -40,9 +40,10 @@ var (
 //	1  appointments, identities, schedule, seats, meta (and, from some
 //	   builds, clerks, closures and audit)
 //	2  adds clerks, closures, audit and counters where missing
-//	3  appointment records carry the party size and how many arrived
+//	3  adds deliveries (webhook dedupe marks)
+//	4  appointment records carry the party size and how many arrived
 //	   (record version 2); seat counts count people
-const schemaVersion uint32 = 3
+const schemaVersion uint32 = 4
 
 // migrations[v] turns a version v file into a version v+1 file, inside the
 // Open transaction.
@@ -55,9 +56,15 @@ var migrations = map[uint32]func(*bolt.Tx) error{
 		}
 		return nil
 	},
+	2: func(tx *bolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketDeliveries); err != nil {
+			return fmt.Errorf("create bucket %q: %w", bucketDeliveries, err)
+		}
+		return nil
+	},
 	// Version 1 records are parties of one: each seat count already equals
 	// the people in its slot, so only the records change.
-	2: func(tx *bolt.Tx) error {
+	3: func(tx *bolt.Tx) error {
 		appts := tx.Bucket(bucketAppointments)
 		type kv struct{ k, v []byte }
 		var redo []kv
@@ -138,7 +145,8 @@ type Store struct {
 var _ scheduling.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path, upgrading its
-// schema if it is older. Errors wrap ErrLocked, ErrCorrupt or
+// schema if it is older, and removes what an interrupted Compact left
+// beside it. Errors wrap ErrLocked, ErrCorrupt or
 // ErrNewerSchema when those are the cause.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
@@ -151,6 +159,12 @@ func Open(path string, opts Options) (*Store, error) {
 	db, err := s.open()
 	if err != nil {
 		return nil, err
+	}
+	// Holding the lock now: no compaction is running elsewhere, so any
+	// compaction file beside the database is a crash's leftover.
+	if err := removeLeftovers(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s.db = db
 	return s, nil

@@ -69,6 +69,8 @@ func (r *Resident) Say(as, text, lang, channel string, now time.Time) (string, e
 		Aliases:  ids[1:],
 		Text:     text,
 		LangHint: lang,
+		// One line at a time, each after its reply: "1" twice is meant.
+		Sequential: true,
 	}, now)
 	if channel == Telegram {
 		return buttons(reply), nil

@@ -21,9 +21,13 @@ type Conversation interface {
 }
 
 // Identifier turns an address into the resident's identities, newest key
-// epoch first; identity.Hasher implements it.
+// epoch first; identity.Hasher implements it. A resident's message never
+// stretches on the webhook's path: Cached answers from memory, and
+// AdmitAsync queues a newcomer in arrival order (or says at once that the
+// line is busy) and calls back once their identities are cached.
 type Identifier interface {
-	Identities(address string, now time.Time) ([]scheduling.Identity, error)
+	Cached(address string, now time.Time) ([]scheduling.Identity, bool)
+	AdmitAsync(address string, now time.Time, done func()) (leave func() bool, err error)
 }
 
 // Messages gives the texts only this channel sends (carrier keywords, MMS,
@@ -62,6 +66,16 @@ type Config struct {
 	// constants, never anything about the resident) and whether it will
 	// be retried. Metrics count retries with it. It must not block.
 	OnAttempt func(provider, outcome string, retry bool)
+	// Deliveries (optional) keeps webhook dedupe marks across restarts,
+	// digested under DedupeKey (required with it; identity.DedupeKey of
+	// the live keys). Without it marks live in memory only.
+	Deliveries Deliveries
+	DedupeKey  func() [32]byte
+	// MaxWait bounds how long a queued message waits for its sender's
+	// identity stretch to start (optional, default 15m: more than
+	// identity.DefaultMaxWait, the admission bound); one that waited
+	// longer is dropped without stretching.
+	MaxWait time.Duration
 }
 
 // Channel is the SMS channel: it serves Twilio's webhook at Path and runs
@@ -71,6 +85,7 @@ type Channel struct {
 	c      Config
 	queue  *queue
 	dedupe *dedupe
+	inbox  *inbox
 }
 
 // Path is where Twilio posts incoming messages.
@@ -109,7 +124,15 @@ func New(c Config) (*Channel, error) {
 	if c.OnAttempt == nil {
 		c.OnAttempt = func(string, string, bool) {}
 	}
-	ch := &Channel{c: c, dedupe: newDedupe()}
+	if c.Deliveries != nil && c.DedupeKey == nil {
+		return nil, errors.New("sms: config has Deliveries without DedupeKey")
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = 15 * time.Minute
+	}
+	ch := &Channel{c: c, inbox: newInbox(), dedupe: newDedupe(c.Deliveries, c.DedupeKey, func(err error) {
+		c.Log.Error("sms webhook: dedupe store", "err", err) // storage errors name no id
+	})}
 	ch.queue = newQueue(c.Workers, c.Attempts, c.Backoff, c.Log, ch.attempt)
 	return ch, nil
 }
@@ -127,9 +150,20 @@ func (ch *Channel) Sweep(now time.Time) int {
 	return ch.dedupe.sweep(now)
 }
 
-// Drain waits until every queued Twilio call has finished (tests).
-func (ch *Channel) Drain() { ch.queue.drain() }
+// Drain waits until every message taken has been answered and every
+// queued Twilio call has finished (tests).
+func (ch *Channel) Drain() {
+	ch.inbox.waitIdle()
+	ch.queue.drain()
+}
 
 // Close stops taking new Twilio calls and waits for the queued ones,
-// retries included. Call it after the HTTP server has shut down.
-func (ch *Channel) Close() { ch.queue.close() }
+// retries included. Messages still waiting for their sender's identity
+// stretch are dropped (and counted in the log). Call it after the HTTP
+// server has shut down.
+func (ch *Channel) Close() {
+	if n := ch.inbox.close(); n > 0 {
+		ch.c.Log.Warn("sms: messages left unanswered at shutdown", "count", n)
+	}
+	ch.queue.close()
+}

@@ -61,6 +61,17 @@ func (hasher) Identities(address string, now time.Time) ([]scheduling.Identity, 
 	return []scheduling.Identity{{Epoch: 2, Hash: sha256.Sum256([]byte(address))}, {Epoch: 1}}, nil
 }
 
+// Cached: this stand-in knows every resident, as for a returning one.
+func (h hasher) Cached(address string, now time.Time) ([]scheduling.Identity, bool) {
+	ids, _ := h.Identities(address, now)
+	return ids, true
+}
+
+func (hasher) AdmitAsync(_ string, _ time.Time, done func()) (func() bool, error) {
+	done()
+	return func() bool { return false }, nil
+}
+
 func normalize(s, region string) (string, error) {
 	d := strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
@@ -107,6 +118,13 @@ func (s *syncBuffer) String() string {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, hasher{}, nil)
+}
+
+// newFixtureWith is newFixture with ids for the hasher and, if set, eng
+// for the scripted engine.
+func newFixtureWith(t *testing.T, ids Identifier, eng Conversation) *fixture {
+	t.Helper()
 	f := &fixture{t: t, eng: &engine{}, logs: &syncBuffer{}, now: testNow}
 	f.twilio = twiliotest.New(func() time.Time { return f.now })
 	t.Cleanup(f.twilio.Close)
@@ -119,8 +137,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.ch, err = New(Config{
-		Engine:    f.eng,
-		IDs:       hasher{},
+		Engine:    conversation(f.eng, eng),
+		IDs:       ids,
 		Normalize: normalize,
 		Texts:     catalog,
 		Program:   scheduling.Demo(),
@@ -201,3 +219,11 @@ func (f *fixture) calls() []string {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+// conversation returns eng if set, else the scripted engine.
+func conversation(scripted *engine, eng Conversation) Conversation {
+	if eng != nil {
+		return eng
+	}
+	return scripted
+}

@@ -2,7 +2,11 @@
 // incoming-message webhook: the signature is checked against the configured
 // public URL, duplicates are dropped, carrier keywords (STOP, START, HELP)
 // and MMS are answered here, and everything else goes to the conversation
-// engine, whose reply goes back as TwiML.
+// engine. Its reply goes back as TwiML when the sender's identities are in
+// memory; a first message instead waits, in arrival order, for its
+// identity stretch off the webhook's path, and its reply follows through
+// the REST API (see converse). One resident's messages are handled one at
+// a time, in the order they came.
 //
 // Reminders live at Twilio, not with us: a scheduled message through the
 // Messaging Service, found again by listing messages to the resident's

@@ -7,20 +7,18 @@ import (
 )
 
 // language picks the language of a text the channel answers itself (HELP,
-// START, MMS) to the resident at number from: the one the engine would
-// answer in, so the text comes in the language of their conversation or
-// appointment, else of what they wrote. If the resident cannot be
-// identified (hashing failed), the program's first language.
+// START, MMS, busy) to the resident at number from: the one the engine
+// would answer in, so the text comes in the language of their conversation
+// or appointment, else of what they wrote. It never stretches: a resident
+// whose identities are not in memory gets the language of their words (or
+// the program's first).
 func (ch *Channel) language(from, text string, now time.Time) string {
-	first := ch.c.Program.Languages[0]
-	ids, err := ch.c.IDs.Identities(from, now)
-	if err != nil || len(ids) == 0 {
-		ch.c.Log.Warn("sms: cannot identify sender, answering in the first language")
-		return first
+	in := conversations.Inbound{Text: text}
+	if ids, ok := ch.c.IDs.Cached(from, now); ok && len(ids) > 0 {
+		in.Identity, in.Aliases = ids[0], ids[1:]
 	}
-	l := ch.c.Engine.Language(conversations.Inbound{Identity: ids[0], Aliases: ids[1:], Text: text}, now)
-	if l == "" {
-		return first
+	if l := ch.c.Engine.Language(in, now); l != "" {
+		return l
 	}
-	return l
+	return ch.c.Program.Languages[0]
 }

@@ -93,8 +93,8 @@ func Reconcile(ctx context.Context, box Outbox, appts Appointments, log *slog.Lo
 	return r.reconcile(ctx, box, appts, log)
 }
 
-// waiting is a reminder as reconciliation holds it: no text, no number.
-type waiting struct {
+// heldReminder is a reminder as reconciliation holds it: no text, no number.
+type heldReminder struct {
 	sid       string
 	scheduled bool // else cancelled
 	codes     []string
@@ -102,12 +102,12 @@ type waiting struct {
 
 func (r retrier) reconcile(ctx context.Context, box Outbox, appts Appointments, log *slog.Logger) (Reconciled, error) {
 	var rep Reconciled
-	var found []waiting
+	var found []heldReminder
 	var codes []string
 	err := r.retry(ctx, func() error {
 		found, codes, rep.Others = found[:0], codes[:0], 0
 		return box.Reminders(func(m Message) {
-			w := waiting{sid: m.SID, scheduled: m.Status == "scheduled", codes: codesIn(m.Body)}
+			w := heldReminder{sid: m.SID, scheduled: m.Status == "scheduled", codes: codesIn(m.Body)}
 			if len(w.codes) == 0 {
 				if w.scheduled {
 					rep.Others++

@@ -11,8 +11,6 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
-
-	"github.com/cita-city/cita/conversations"
 )
 
 // maxBody bounds a webhook: an SMS form is a few KiB at most.
@@ -20,8 +18,10 @@ const maxBody = 64 << 10
 
 // ServeHTTP serves Twilio's incoming-message webhook (POST Path): it checks
 // the signature, drops duplicates, answers carrier keywords and MMS itself,
-// hands everything else to the engine and answers with TwiML. Twilio calls
-// it queues; the reply never waits for them. Nothing from the request is
+// and hands everything else to the engine (see converse): with TwiML at
+// once when the sender's identities are in memory, else with an empty
+// acknowledgment and a reply through the REST API later. It never waits
+// for an identity stretch or a Twilio call. Nothing from the request is
 // logged (P3): not the number, the text, or a SID.
 func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -108,21 +108,9 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ids, err := ch.c.IDs.Identities(from, now)
-	if err != nil || len(ids) == 0 {
-		ch.c.Log.Error("sms webhook: cannot identify sender")
+	if !ch.converse(w, from, text, now) {
 		ch.dedupe.forget(marks...) // let Twilio's retry try again
-		http.Error(w, "try again", http.StatusInternalServerError)
-		return
 	}
-	reply := ch.c.Engine.Handle(conversations.Inbound{
-		Identity:  ids[0],
-		Aliases:   ids[1:],
-		Text:      text,
-		Reminders: true,
-	}, now)
-	ch.effects(from, reply, now)
-	writeTwiML(w, conversations.Render(reply))
 }
 
 // signed checks the signature over the configured public URL, never

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,15 +27,25 @@ type Conversation interface {
 }
 
 // Identifier turns an address (E.164 number or telegram:<user id>) into the
-// resident's identities, newest key epoch first; identity.Hasher implements it.
+// resident's identities, newest key epoch first; identity.Hasher and the
+// running program's keyring implement it. The channel keeps only the
+// address and asks each time, so a key rotation takes effect at the next
+// message (issue 14).
 type Identifier interface {
-	Identities(address string, now time.Time) ([]scheduling.Identity, error)
+	// Cached answers from memory only, never stretching: a returning
+	// resident is answered at once.
+	Cached(address string, now time.Time) ([]scheduling.Identity, bool)
+	// Admit waits its turn, in arrival order, for the stretch a new
+	// resident needs. An error for which busyWait holds turns the
+	// resident away: the line is too long. When ctx ends, the address
+	// leaves the line and nothing is stretched.
+	Admit(ctx context.Context, address string, now time.Time) ([]scheduling.Identity, error)
 }
 
 // Messages are the localized texts; locales.Catalog implements it.
 type Messages interface {
 	Text(lang, id string, data map[string]any) (string, error)
-	// Count is Text's plural form for n: how many people a booking covers.
+	// Count is Text for a message with plural forms, n being {{.Count}}.
 	Count(lang, id string, n int, data map[string]any) (string, error)
 	Date(lang string, t time.Time) string
 	Time(lang string, t time.Time) string
@@ -64,9 +76,21 @@ type Config struct {
 	Now       func() time.Time
 	Log       *slog.Logger // nil: discard
 
+	// Deliveries remembers the updates acted on, so that one delivered
+	// again acts once; nil keeps them in memory, forgotten at a restart.
+	// DedupeKey keys the digests it stores (identity.DedupeKey of the
+	// live keys; asked at each update, since rotate-key can change it).
+	// Nil: the zero key.
+	Deliveries Deliveries
+	DedupeKey  func() [32]byte
+
 	// PollTimeout is how long one getUpdates call waits for an update.
 	// Default 25 s.
 	PollTimeout time.Duration
+	// PollGap is the least time between the starts of two getUpdates
+	// calls when the first returned nothing: an API (or proxy) answering
+	// at once must not be polled in a tight loop. Default DefaultPollGap.
+	PollGap time.Duration
 	// Rate and ChatGap pace outbound messages; defaults DefaultRate and
 	// DefaultChatGap.
 	Rate    rate.Limit
@@ -105,11 +129,24 @@ type Channel struct {
 	token       string
 	secret      string
 	pollTimeout time.Duration
+	pollGap     time.Duration
 	out         *outbox
+	in          *inbox
 	mem         *memory
 	maxBacklog  int
-	tooMany     atomic.Int64 // 429 answers waited out
-	flooded     atomic.Int64 // updates dropped: their chat's replies were too far behind
+
+	deliveries Deliveries
+	memDeliver *memoryDeliveries // deliveries, when kept in memory
+	dedupeKey  func() [32]byte
+
+	// life ends when Stop gives up waiting: a resident still waiting in
+	// Admit leaves the line.
+	life    context.Context
+	end     context.CancelFunc
+	closing chan struct{} // closed when Stop begins: polling ends
+	stopped sync.Once
+	tooMany atomic.Int64 // 429 answers waited out
+	flooded atomic.Int64 // updates dropped: their chat's replies were too far behind
 }
 
 // Replies can leave only as fast as Telegram's limits allow (DefaultRate),
@@ -133,20 +170,18 @@ const (
 var (
 	errBusy    = errors.New("telegram: too many replies waiting")
 	errFlooded = errors.New("telegram: the chat writes faster than it can be answered")
+	// errStopping: the channel is shutting down and takes no more updates.
+	errStopping = errors.New("telegram: shutting down")
 )
 
-// admit says whether u may be handled now: errBusy while the replies
-// waiting over all chats reach MaxBacklog (ask Telegram for u again
-// later), errFlooded while its chat's do (drop u).
+// admit says whether u may be handled now: errBusy while the replies and
+// updates waiting over all chats reach MaxBacklog (ask Telegram for u
+// again later), errFlooded while its chat's do (drop u).
 func (c *Channel) admit(u tgbotapi.Update) error {
-	var chat int64
-	switch {
-	case u.Message != nil && u.Message.Chat != nil:
-		chat = u.Message.Chat.ID
-	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
-		chat = u.CallbackQuery.Message.Chat.ID
-	}
+	chat := chatOf(u)
 	all, one := c.out.backlog(chat)
+	inAll, inOne := c.in.backlog(chat)
+	all, one = all+inAll, one+inOne
 	switch {
 	case all >= c.maxBacklog:
 		return errBusy
@@ -183,6 +218,9 @@ func New(cfg Config) (*Channel, error) {
 	if cfg.PollTimeout <= 0 {
 		cfg.PollTimeout = 25 * time.Second
 	}
+	if cfg.PollGap <= 0 {
+		cfg.PollGap = DefaultPollGap
+	}
 	if cfg.Rate <= 0 {
 		cfg.Rate = DefaultRate
 	}
@@ -199,11 +237,16 @@ func New(cfg Config) (*Channel, error) {
 	silence()
 
 	ctx, cancel := context.WithCancel(context.Background())
-	bot, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, &scrubbingClient{ctx: ctx, next: hc, token: cfg.Token, timeout: cmp.Or(cfg.SendTimeout, 15*time.Second)})
+	client := &scrubbingClient{ctx: ctx, next: hc, token: cfg.Token, timeout: cmp.Or(cfg.SendTimeout, 15*time.Second)}
+	getMe := &statusClient{next: client}
+	bot, err := tgbotapi.NewBotAPIWithClient(cfg.Token, cfg.Endpoint, getMe)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("telegram: getMe: %w", scrub(err, cfg.Token))
+		// The status and code only: the text could hold the answer's
+		// description.
+		return nil, &callError{method: "getMe", status: getMe.status, err: scrub(err, cfg.Token)}
 	}
+	bot.Client = client
 	bot.Debug = false // debug logs message texts, names and chat ids
 	c := &Channel{
 		engine:      cfg.Engine,
@@ -219,10 +262,23 @@ func New(cfg Config) (*Channel, error) {
 		token:       cfg.Token,
 		secret:      cfg.WebhookSecret,
 		pollTimeout: cfg.PollTimeout,
+		pollGap:     cfg.PollGap,
 		mem:         newMemory(),
 		maxBacklog:  cmp.Or(cfg.MaxBacklog, DefaultMaxBacklog),
+		deliveries:  cfg.Deliveries,
+		dedupeKey:   cfg.DedupeKey,
+		closing:     make(chan struct{}),
 	}
-	c.out = newOutbox(ctx, cancel, bot, cfg.Rate, cfg.ChatGap)
+	if c.dedupeKey == nil {
+		c.dedupeKey = func() [32]byte { return [32]byte{} }
+	}
+	if c.deliveries == nil {
+		c.memDeliver = newMemoryDeliveries()
+		c.deliveries = c.memDeliver
+	}
+	c.life, c.end = context.WithCancel(context.Background())
+	c.in = newInbox(c.process)
+	c.out = newOutbox(ctx, cancel, caller{bot}, cfg.Rate, cfg.ChatGap)
 	c.out.report = c.sendFailed
 	c.out.backoff = cmp.Or(cfg.Backoff, DefaultBackoff)
 	if cfg.OnAttempt != nil {
@@ -232,36 +288,60 @@ func New(cfg Config) (*Channel, error) {
 	return c, nil
 }
 
-// Close sends what is still queued, waiting at most until ctx is done, and
-// then stops the sender for good.
-func (c *Channel) Close(ctx context.Context) error {
-	return c.out.close(ctx)
+// Stop shuts the channel down: it takes no more updates (the webhook
+// answers 503, so Telegram delivers them again later; polling ends), then
+// waits until ctx is done for the updates taken to be handled and their
+// replies sent. Then it gives up: a resident still waiting for their turn
+// leaves the line, unsent calls are cancelled, in flight or not. It returns
+// within a second (2 × settleLimit) of ctx whatever the Bot API does, and
+// reports how many pieces of work were left undone: updates taken but not
+// handled, and Bot API calls not made (replies, deletions of "delete my
+// data"). The caller logs the count; what they were is not said anywhere.
+func (c *Channel) Stop(ctx context.Context) (left int) {
+	c.stopped.Do(func() {
+		c.in.close()
+		close(c.closing)
+	})
+	c.in.wait(ctx)
+	c.end()
+	left = c.in.end(settleLimit)
+	return left + c.out.stop(ctx)
 }
 
-// Sweep forgets update ids, messages and chats older than 48 hours; it
-// returns the number of chats forgotten. Handling updates also sweeps, at
-// most once a minute; Sweep is for a periodic job.
-func (c *Channel) Sweep(now time.Time) int { return c.mem.sweep(now) }
+// settleLimit bounds each of the two waits of Stop after its context
+// ends: for the updates being handled to notice, and for the calls in
+// flight to be cancelled. Both take microseconds unless the machine is
+// starved.
+const settleLimit = 500 * time.Millisecond
+
+// forgetDelivery lets an update recorded but then refused (Stop began in
+// between) act when Telegram delivers it again.
+func (c *Channel) forgetDelivery(d delivery) {
+	if err := c.deliveries.ForgetDelivery(d.digest); err != nil {
+		c.log.Error("telegram: forget delivery", "err", err)
+	}
+}
+
+// Sweep forgets messages and chats older than 48 hours, and the update
+// ids kept in memory; it returns the number of chats forgotten. Handling
+// updates also sweeps, at most once a minute; Sweep is for a periodic job.
+func (c *Channel) Sweep(now time.Time) int {
+	if c.memDeliver != nil {
+		c.memDeliver.sweep(now)
+	}
+	return c.mem.sweep(now)
+}
 
 // RateLimited returns how many times the Bot API answered 429 and the
 // channel waited and retried.
 func (c *Channel) RateLimited() int64 { return c.tooMany.Load() }
 
-// gaveUp logs a call the sender could not make: the method and the error
-// only, scrubbed, never its parameters.
+// gaveUp logs a call that failed: the method, the HTTP status, the Bot
+// API's error_code and the outcome. Never the description or the error's
+// text: Telegram echoes parameters in them, chat ids and numbers included
+// (docs/PRIVACY.md).
 func (c *Channel) gaveUp(method string, err error) {
-	if apiErr := asAPIError(err); apiErr != nil {
-		c.log.Warn("telegram: call refused", "method", method, "code", apiErr.Code, "description", clip(apiErr.Message, 120))
-		return
-	}
-	c.log.Warn("telegram: call failed", "method", method, "err", scrub(err, c.token).Error())
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
+	c.log.Warn("telegram: call failed", "method", method, "status", httpStatus(err), "code", errorCode(err), "outcome", outcome(err))
 }
 
 // validSecret reports whether s is allowed as a webhook secret_token.
@@ -280,29 +360,68 @@ func validSecret(s string) bool {
 // allowedUpdates are the update kinds the channel asks for.
 var allowedUpdates = []string{"message", "callback_query"}
 
-// handle handles one update, once: polling and webhook both come here.
-func (c *Channel) handle(u tgbotapi.Update) {
-	now := c.Now()
-	if !c.mem.firstTime(u.UpdateID, now) {
-		return
+// handle takes one update, once: polling and webhook both come here. An
+// update delivered before (within the dedupe window, across restarts when
+// Deliveries is durable) is dropped; a new one is queued behind its chat's
+// earlier ones and handled off the caller's goroutine, so neither the poll
+// loop nor a webhook request waits for a resident's identity. It returns
+// errStopping, taking nothing, once Stop has begun.
+func (c *Channel) handle(u tgbotapi.Update) error {
+	select {
+	case <-c.closing:
+		return errStopping
+	default:
 	}
+	d := delivery{update: u, digest: deliveryDigest(c.dedupeKey(), u.UpdateID)}
+	first, err := c.deliveries.FirstDelivery(d.digest, c.Now())
+	if err != nil {
+		// Acting twice on a replay is better than never acting.
+		c.log.Error("telegram: dedupe store", "err", err)
+		first = true
+	}
+	if !first {
+		return nil
+	}
+	if !c.in.add(chatOf(u), d) {
+		c.forgetDelivery(d)
+		return errStopping
+	}
+	return nil
+}
+
+// chatOf is the chat an update belongs to; 0 when it has none.
+func chatOf(u tgbotapi.Update) int64 {
 	switch {
-	case u.CallbackQuery != nil:
-		c.onCallback(u.CallbackQuery, now)
-	case u.Message != nil:
-		c.onMessage(u.Message, now)
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
 	}
+	return 0
+}
+
+// process handles one update on its chat's goroutine; false means it was
+// cut short by shutdown.
+func (c *Channel) process(d delivery) bool {
+	now := c.Now()
+	switch u := d.update; {
+	case u.CallbackQuery != nil:
+		return c.onCallback(u.CallbackQuery, now)
+	case u.Message != nil:
+		return c.onMessage(u.Message, now)
+	}
+	return true
 }
 
 // onMessage handles a message a resident sent.
-func (c *Channel) onMessage(m *tgbotapi.Message, now time.Time) {
+func (c *Channel) onMessage(m *tgbotapi.Message, now time.Time) bool {
 	if m.Chat == nil || !m.Chat.IsPrivate() || m.From == nil || m.From.IsBot {
-		return // residents talk to the bot in private chats only
+		return true // residents talk to the bot in private chats only
 	}
 	hint := langHint(m.From.LanguageCode)
 	switch {
 	case m.Contact != nil:
-		c.onContact(m, hint, now)
+		return c.onContact(m, hint, now)
 	case hasMedia(m):
 		c.onMedia(m, hint, now)
 	case m.Text != "":
@@ -313,20 +432,21 @@ func (c *Channel) onMessage(m *tgbotapi.Message, now time.Time) {
 			// understands; the slash and any @botname are not.
 			text = m.Command()
 		}
-		c.converse(m.Chat.ID, m.From.ID, conversations.Inbound{Text: text, LangHint: hint}, "", 0, now)
+		return c.converse(m.Chat.ID, m.From.ID, conversations.Inbound{Text: text, LangHint: hint}, "", 0, now)
 	}
+	return true
 }
 
 // onCallback handles a pressed inline button: answer it at once so the
 // button stops spinning, then hand its Choice ID to the engine.
-func (c *Channel) onCallback(q *tgbotapi.CallbackQuery, now time.Time) {
+func (c *Channel) onCallback(q *tgbotapi.CallbackQuery, now time.Time) bool {
 	c.out.send(job{chat: callbackQueue, call: tgbotapi.NewCallback(q.ID, "")})
 	if q.Message == nil || q.Message.Chat == nil || !q.Message.Chat.IsPrivate() || q.From == nil || q.Data == "" {
-		return
+		return true
 	}
 	echo := pressedLabel(q.Message.ReplyMarkup, q.Data)
 	in := conversations.Inbound{Choice: c.choiceOf(q.Message.Chat.ID, q.Data, now), LangHint: langHint(q.From.LanguageCode)}
-	c.converse(q.Message.Chat.ID, q.From.ID, in, echo, q.Message.MessageID, now)
+	return c.converse(q.Message.Chat.ID, q.From.ID, in, echo, q.Message.MessageID, now)
 }
 
 // callbackQueue is the outbox queue for callback answers: not a chat, so
@@ -334,29 +454,57 @@ func (c *Channel) onCallback(q *tgbotapi.CallbackQuery, now time.Time) {
 const callbackQueue = 0
 
 // converse hands in to the engine as the resident and renders the reply.
-// echo is the label of the button pressed, pressed its message.
-func (c *Channel) converse(chatID, userID int64, in conversations.Inbound, echo string, pressed int, now time.Time) {
-	ids, err := c.identities(chatID, userID, now)
+// echo is the label of the button pressed, pressed its message. It returns
+// false if shutdown came while the resident waited for their turn.
+func (c *Channel) converse(chatID, userID int64, in conversations.Inbound, echo string, pressed int, now time.Time) bool {
+	ids, err := c.identify(c.address(chatID, userID, now), now)
+	if wait, busy := busyWait(err); busy {
+		c.busy(chatID, in.LangHint, wait, now)
+		return true
+	}
+	if err != nil && c.life.Err() != nil {
+		return false
+	}
 	if err != nil || len(ids) == 0 {
 		c.log.Error("telegram: identify resident", "err", err)
 		lang := c.lang(chatID, in.LangHint, now)
 		c.out.send(c.textJob(chatID, c.text(lang, "error", nil), nil, now))
-		return
+		return true
 	}
+	now = c.Now() // the wait for a turn may have been long
 	in.Identity, in.Aliases = ids[0], ids[1:]
 	reply := c.engine.Handle(in, now)
 	c.render(chatID, reply, echo, pressed, now)
+	return true
 }
 
-// identities are the shared phone's, if the resident shared it, else those
-// of telegram:<user id>.
-func (c *Channel) identities(chatID, userID int64, now time.Time) ([]scheduling.Identity, error) {
-	var phone []scheduling.Identity
+// address is the resident's: the number they shared, if they did, else
+// telegram:<user id>.
+func (c *Channel) address(chatID, userID int64, now time.Time) string {
+	var phone string
 	c.mem.with(chatID, now, func(st *chat) { phone = st.phone })
-	if phone != nil {
-		return phone, nil
+	if phone != "" {
+		return phone
 	}
-	return c.ids.Identities(identity.TelegramAddress(userID), now)
+	return identity.TelegramAddress(userID)
+}
+
+// identify returns address's identities: from memory at once for a
+// returning resident, else after waiting their turn for the stretch.
+func (c *Channel) identify(address string, now time.Time) ([]scheduling.Identity, error) {
+	if ids, ok := c.ids.Cached(address, now); ok {
+		return ids, nil
+	}
+	return c.ids.Admit(c.life, address, now)
+}
+
+// busy tells a resident turned away by admission that the line is full
+// and in how many minutes to write again; nothing else is done for the
+// message (issue 12).
+func (c *Channel) busy(chatID int64, hint string, wait time.Duration, now time.Time) {
+	lang := c.lang(chatID, hint, now)
+	minutes := max(1, int(math.Ceil(wait.Minutes())))
+	c.out.send(c.textJob(chatID, c.count(lang, "busy", minutes, nil), nil, now))
 }
 
 // render sends the engine's reply: its text (after the echo of the pressed
@@ -393,7 +541,7 @@ func (c *Channel) render(chatID int64, reply conversations.Reply, echo string, p
 		if forgotten {
 			st.offered = true // they just asked us to forget: do not ask for more
 		}
-		if !st.offered && st.phone == nil {
+		if !st.offered && st.phone == "" {
 			st.offered, offer = true, true
 		}
 	})
@@ -469,7 +617,13 @@ func (c *Channel) onMedia(m *tgbotapi.Message, hint string, now time.Time) {
 // share-my-phone button: from then on their identity is the number's, as on
 // SMS. The number is normalized, hashed and dropped, and the message that
 // carried it is deleted at Telegram.
-func (c *Channel) onContact(m *tgbotapi.Message, hint string, now time.Time) {
+//
+// The number is then the resident's address, kept in this chat's memory
+// (not its hashes, which a key rotation would leave stale) and handed to
+// the Identifier at each message. Sharing it is a first message for that
+// number: it waits its turn, and a resident turned away as busy is told so
+// and stays unlinked.
+func (c *Channel) onContact(m *tgbotapi.Message, hint string, now time.Time) bool {
 	chatID := m.Chat.ID
 	lang := c.lang(chatID, hint, now)
 	jobs := []job{{chat: chatID, call: tgbotapi.NewDeleteMessage(chatID, m.MessageID)}}
@@ -483,21 +637,30 @@ func (c *Channel) onContact(m *tgbotapi.Message, hint string, now time.Time) {
 		e164, err := c.normalize(number, c.region)
 		var ids []scheduling.Identity
 		if err == nil {
-			ids, err = c.ids.Identities(e164, now)
+			ids, err = c.identify(e164, now)
 		}
+		wait, busy := busyWait(err)
 		switch {
+		case busy:
+			c.out.send(jobs...)
+			c.busy(chatID, hint, wait, now)
+			return true
 		case err != nil && errors.Is(err, identity.ErrNotPhone):
 			reply = "telegram.share.invalid"
+		case err != nil && c.life.Err() != nil:
+			c.out.send(jobs...) // the number's message goes all the same
+			return false
 		case err != nil || len(ids) == 0:
 			c.log.Error("telegram: identify shared phone", "err", err)
 			reply = "error"
 		default:
-			c.mem.with(chatID, now, func(st *chat) { st.phone = ids })
+			c.mem.with(chatID, now, func(st *chat) { st.phone = e164 })
 			reply, markup = "telegram.share.done", tgbotapi.NewRemoveKeyboard(false)
 		}
 	}
 	jobs = append(jobs, c.textJob(chatID, c.text(lang, reply, nil), markup, now))
 	c.out.send(jobs...)
+	return true
 }
 
 // hasMedia reports whether m carries a file of any kind.
@@ -549,6 +712,21 @@ func (c *Channel) text(lang, id string, data map[string]any) string {
 	}
 	if def := c.defaultLang(); def != lang {
 		if s, err2 := c.messages.Text(def, id, data); err2 == nil {
+			return s
+		}
+	}
+	c.log.Error("telegram: message text", "id", id, "lang", lang, "err", err)
+	return id
+}
+
+// count is text for a message with plural forms.
+func (c *Channel) count(lang, id string, n int, data map[string]any) string {
+	s, err := c.messages.Count(lang, id, n, data)
+	if err == nil {
+		return s
+	}
+	if def := c.defaultLang(); def != lang {
+		if s, err2 := c.messages.Count(def, id, n, data); err2 == nil {
 			return s
 		}
 	}

@@ -193,7 +193,7 @@ func TestContactShareLinksPhoneIdentity(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, func(c *Config) { c.IDs = hasher })
+			f := newFixture(t, func(c *Config) { c.IDs = hasherIDs{hasher} })
 			f.deliver(t, f.api.Contact(ana, ana, tc.contactUser, "en", phone))
 			f.deliver(t, f.api.Text(ana, ana, "en", "5"))
 			f.settle(t)
@@ -251,6 +251,7 @@ func TestDuplicateUpdateHandledOnce(t *testing.T) {
 	u := decodeUpdate(t, raw)
 	f.ch.handle(u)
 	f.ch.handle(u)
+	f.settle(t)
 	if n := len(f.engine.inbound()); n != 1 {
 		t.Errorf("engine saw the update %d times, want 1", n)
 	}
@@ -260,6 +261,7 @@ func TestGroupChatsIgnored(t *testing.T) {
 	f := newFixture(t)
 	raw := []byte(`{"update_id":1,"message":{"message_id":5,"date":1,"text":"hi","from":{"id":` + strconv.FormatInt(ana, 10) + `,"is_bot":false,"first_name":"A"},"chat":{"id":-100123,"type":"group"}}}`)
 	f.ch.handle(decodeUpdate(t, raw))
+	f.settle(t)
 	if n := len(f.engine.inbound()); n != 0 {
 		t.Errorf("engine saw a group message")
 	}

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -102,4 +103,76 @@ var silenceLibrary sync.Once
 
 func silence() {
 	silenceLibrary.Do(func() { _ = tgbotapi.SetLogger(quietLogger{}) })
+}
+
+// statusClient records the HTTP status of the one answer it fetches:
+// tgbotapi reads only the body, and a sendDocument refused with a bare 500
+// (no error_code) looks to it like any other failure.
+type statusClient struct {
+	next   doer
+	status int
+}
+
+func (s *statusClient) Do(req *http.Request) (*http.Response, error) {
+	resp, err := s.next.Do(req)
+	if err == nil {
+		s.status = resp.StatusCode
+	}
+	return resp, err
+}
+
+// callError is a failed Bot API call as the rest of the program sees it.
+// Its text holds the method, the HTTP status, the Bot API's error_code and
+// the outcome, and nothing else: Telegram's description and the HTTP
+// client's error text can echo chat ids and phone numbers, so they never
+// reach a log or an error message (docs/PRIVACY.md). Unwrap still reaches
+// the cause, for errors.Is and errors.As.
+type callError struct {
+	method string
+	status int // HTTP status of the answer; 0 when none came
+	err    error
+}
+
+func (e *callError) Error() string {
+	return fmt.Sprintf("telegram: %s failed: HTTP status %d, error_code %d, outcome %s", e.method, e.status, errorCode(e), outcome(e))
+}
+
+func (e *callError) Unwrap() error { return e.err }
+
+// call makes one request with bot (through do) and returns its error as a
+// *callError carrying the answer's HTTP status.
+func call(bot *tgbotapi.BotAPI, method string, do func(*tgbotapi.BotAPI) (*tgbotapi.APIResponse, error)) (*tgbotapi.APIResponse, error) {
+	b := *bot
+	sc := &statusClient{next: bot.Client}
+	b.Client = sc
+	resp, err := do(&b)
+	if err != nil {
+		return resp, &callError{method: method, status: sc.status, err: err}
+	}
+	return resp, nil
+}
+
+// caller is the outbox's requester: bot's calls, with errors as *callError.
+type caller struct{ bot *tgbotapi.BotAPI }
+
+func (c caller) Request(ch tgbotapi.Chattable) (*tgbotapi.APIResponse, error) {
+	return call(c.bot, method(ch), func(b *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) { return b.Request(ch) })
+}
+
+// httpStatus is the HTTP status of a failed call's answer, 0 if unknown.
+func httpStatus(err error) int {
+	var ce *callError
+	if errors.As(err, &ce) {
+		return ce.status
+	}
+	return 0
+}
+
+// errorCode is the Bot API's error_code in a failed call's answer, 0 if
+// none.
+func errorCode(err error) int {
+	if apiErr := asAPIError(err); apiErr != nil {
+		return apiErr.Code
+	}
+	return 0
 }

@@ -1,6 +1,9 @@
 package telegram
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,5 +146,124 @@ func TestGivenUpIsLogged(t *testing.T) {
 	reqs := f.api.Requests("sendMessage")
 	if gap := reqs[len(reqs)-1].At.Sub(reqs[len(reqs)-2].At); gap < 40*time.Millisecond {
 		t.Errorf("last retry %v after the one before, want >= 40ms", gap)
+	}
+}
+
+// TestFailedCalendarFileDoesNotHoldNextReply is issue 12's case: a
+// sendDocument answered with a bare HTTP 500 (no error_code) was retried
+// for 15 s in front of the chat's next reply. It is retried off the queue:
+// the next reply goes at once, and the file is still tried again later.
+func TestFailedCalendarFileDoesNotHoldNextReply(t *testing.T) {
+	a := &attempts{}
+	f := newFixture(t, func(c *Config) { c.OnAttempt = a.add }) // production backoff: 1 s, doubling
+	f.api.FailRaw("sendDocument", http.StatusInternalServerError, "Internal Server Error", transientRetries+1)
+	doc := tgbotapi.NewDocument(ana, tgbotapi.FileBytes{Name: "cita.ics", Bytes: []byte("BEGIN:VCALENDAR")})
+	f.ch.out.send(
+		job{chat: ana, message: true, call: doc},
+		job{chat: ana, message: true, call: tgbotapi.NewMessage(ana, "next reply")},
+	)
+	if !f.api.WaitFor(5*time.Second, func() bool { _, ok := f.api.Last(ana); return ok }) {
+		t.Fatal("no reply")
+	}
+	failed := f.api.Requests("sendDocument")[0].At
+	reply := f.api.Requests("sendMessage")[0].At
+	if held := reply.Sub(failed); held > 2*time.Second {
+		t.Errorf("next reply sent %v after the failed file, want <= 2 s", held)
+	}
+	if !strings.HasPrefix(a.String(), "5xx retry") {
+		t.Errorf("attempts %q: a bare 500 must count as a server error and be retried", a)
+	}
+	// The file is tried again behind the reply.
+	if !f.api.WaitFor(5*time.Second, func() bool { return len(f.api.Requests("sendDocument")) >= 2 }) {
+		t.Error("the failed calendar file was not tried again")
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if left := f.ch.Stop(ctx); left != 1 {
+		t.Errorf("Stop left %d calls, want 1 (the file waiting for its retry)", left)
+	}
+}
+
+// TestRefusedCallsNotRetried: a 4xx other than 429 says the request itself
+// is wrong (400) or will never be allowed (403: the resident blocked the
+// bot); retrying cannot help, with or without an error_code in the answer.
+func TestRefusedCallsNotRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		method string
+		status int
+		body   string
+	}{
+		{"bad request", "sendMessage", 400, `{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}`},
+		{"bot blocked", "sendMessage", 403, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`},
+		// tgbotapi drops error_code on uploads: the HTTP status decides.
+		{"bot blocked, upload", "sendDocument", 403, `{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}`},
+		{"bare 400, upload", "sendDocument", 400, "Bad Request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &attempts{}
+			f := newFixture(t, faulty(a))
+			f.api.FailRaw(tc.method, tc.status, tc.body, 3)
+			var call tgbotapi.Chattable = tgbotapi.NewMessage(ana, "hi")
+			if tc.method == "sendDocument" {
+				call = tgbotapi.NewDocument(ana, tgbotapi.FileBytes{Name: "cita.ics", Bytes: []byte("x")})
+			}
+			f.ch.out.send(job{chat: ana, message: true, call: call})
+			f.settle(t)
+			if n := len(f.api.Requests(tc.method)); n != 1 {
+				t.Errorf("%d attempts, want 1", n)
+			}
+			if got := a.String(); got != "4xx" {
+				t.Errorf("attempts %q, want 4xx", got)
+			}
+			if !strings.Contains(f.logs.String(), fmt.Sprintf("status=%d", tc.status)) {
+				t.Errorf("the given-up call's status is not logged:\n%s", f.logs.String())
+			}
+		})
+	}
+}
+
+// TestProviderErrorTextNeverLogged is issue 13's finding: a description
+// echoing a chat id and a number reached the log. Every failing call here
+// answers with one; the log has the method, status and code, and neither.
+func TestProviderErrorTextNeverLogged(t *testing.T) {
+	const number = "+13125550142"
+	chat := strconv.FormatInt(ana, 10)
+	body := func(code int) string {
+		return fmt.Sprintf(`{"ok":false,"error_code":%d,"description":"Bad Request: chat %s of %s not found"}`, code, chat, number)
+	}
+	f := newFixture(t)
+	f.api.FailRaw("deleteWebhook", 400, body(400), 1)
+	f.api.FailRaw("getUpdates", 409, body(409), 1)
+	f.api.FailRaw("sendMessage", 403, body(403), 1)
+	f.api.FailRaw("sendDocument", 500, body(500), transientRetries+1)
+	f.api.FailRaw("setWebhook", 400, body(400), 1)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.ch.Run(ctx) }()
+	if !f.api.WaitFor(5*time.Second, func() bool { return strings.Contains(f.logs.String(), "method=getUpdates") }) {
+		t.Fatalf("the failed poll was not logged:\n%s", f.logs.String())
+	}
+	cancel()
+	<-done
+	f.ch.out.backoff = 5 * time.Millisecond
+	f.ch.out.send(job{chat: ana, message: true, call: tgbotapi.NewMessage(ana, "hi")})
+	f.ch.out.send(job{chat: ana, message: true, call: tgbotapi.NewDocument(ana, tgbotapi.FileBytes{Name: "cita.ics", Bytes: []byte("x")})})
+	f.settle(t)
+	err := f.ch.RegisterWebhook(t.Context(), "https://cita.example/webhooks/telegram")
+	if err == nil {
+		t.Fatal("setWebhook refused, but RegisterWebhook succeeded")
+	}
+	logs := f.logs.String() + "\nerror: " + err.Error()
+	for _, want := range []string{"method=deleteWebhook", "status=409", "code=403", "method=sendDocument", "status=500", "setWebhook"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	for _, leak := range []string{chat, number, "5550142", "not found"} {
+		if strings.Contains(logs, leak) {
+			t.Errorf("log or error holds %q:\n%s", leak, logs)
+		}
 	}
 }

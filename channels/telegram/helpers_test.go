@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"log/slog"
 	"sync"
@@ -48,10 +49,30 @@ func (e *engine) inbound() []conversations.Inbound {
 }
 
 // plainIDs "hashes" with unkeyed SHA-256: enough to tell addresses apart.
+// Every address is cached.
 type plainIDs struct{}
 
-func (plainIDs) Identities(address string, _ time.Time) ([]scheduling.Identity, error) {
-	return []scheduling.Identity{{Epoch: 1, Hash: sha256.Sum256([]byte(address))}}, nil
+func (plainIDs) Cached(address string, _ time.Time) ([]scheduling.Identity, bool) {
+	return []scheduling.Identity{{Epoch: 1, Hash: sha256.Sum256([]byte(address))}}, true
+}
+
+func (p plainIDs) Admit(_ context.Context, address string, now time.Time) ([]scheduling.Identity, error) {
+	ids, _ := p.Cached(address, now)
+	return ids, nil
+}
+
+// hasherIDs admits every address at once through an identity.Hasher's
+// Identities, caching nothing itself.
+type hasherIDs struct {
+	h interface {
+		Identities(address string, now time.Time) ([]scheduling.Identity, error)
+	}
+}
+
+func (hasherIDs) Cached(string, time.Time) ([]scheduling.Identity, bool) { return nil, false }
+
+func (h hasherIDs) Admit(_ context.Context, address string, now time.Time) ([]scheduling.Identity, error) {
+	return h.h.Identities(address, now)
 }
 
 // testProgram is a one-office program in Chicago.
@@ -133,7 +154,11 @@ func newFixture(t testing.TB, opts ...option) *fixture {
 		t.Fatal(err)
 	}
 	f.ch = ch
-	t.Cleanup(func() { _ = ch.Close(t.Context()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ch.Stop(ctx)
+	})
 	return f
 }
 
@@ -144,15 +169,18 @@ func paced(c *Config) { c.ChatGap, c.Rate = DefaultChatGap, DefaultRate }
 func (f *fixture) deliver(t *testing.T, u telegramtest.Update) {
 	t.Helper()
 	raw, _ := f.api.Marshal(u)
-	var upd = decodeUpdate(t, raw)
-	f.ch.handle(upd)
+	if err := f.ch.handle(decodeUpdate(t, raw)); err != nil {
+		t.Fatalf("update not taken: %v", err)
+	}
 }
 
-// settle waits until the sender has nothing queued.
+// settle waits until every update taken is handled and the sender has
+// nothing queued. The inbox is read first: an update's replies are queued
+// before it counts as handled.
 func (f *fixture) settle(t *testing.T) {
 	t.Helper()
-	if !f.api.WaitFor(10*time.Second, func() bool { return f.ch.out.pending() == 0 }) {
-		t.Fatalf("sender still has %d jobs after 10s", f.ch.out.pending())
+	if !f.api.WaitFor(10*time.Second, func() bool { return f.ch.in.pending() == 0 && f.ch.out.pending() == 0 }) {
+		t.Fatalf("%d updates and %d jobs still waiting after 10s", f.ch.in.pending(), f.ch.out.pending())
 	}
 }
 

@@ -3,8 +3,6 @@ package telegram
 import (
 	"sync"
 	"time"
-
-	"github.com/cita-city/cita/scheduling"
 )
 
 // Telegram lets a bot delete messages in a private chat while they are under
@@ -16,7 +14,6 @@ const remember = 48 * time.Hour
 // this process and is swept as it ages (promise P4).
 type memory struct {
 	mu        sync.Mutex
-	updates   map[int]time.Time // update id -> when handled
 	chats     map[int64]*chat
 	lastSweep time.Time
 }
@@ -29,9 +26,11 @@ type chat struct {
 	messages []sentMessage
 	// keyboard is the message carrying the live inline keyboard, 0 if none.
 	keyboard int
-	// phone holds the identities of the number the resident shared, newest
-	// epoch first; nil until they share it. The number itself is dropped.
-	phone []scheduling.Identity
+	// phone is the E.164 number the resident shared, their address from
+	// then on; "" until they share it. Their hashes are not kept here: the
+	// Identifier is asked at each message, so that a key rotation is seen
+	// at once (issue 14).
+	phone string
 	// offered: the share-my-phone button was shown.
 	offered bool
 	// calendars maps the confirmation code of each calendar file sent to
@@ -48,21 +47,7 @@ type sentMessage struct {
 }
 
 func newMemory() *memory {
-	return &memory{updates: map[int]time.Time{}, chats: map[int64]*chat{}}
-}
-
-// firstTime marks update id as handled and reports whether it was new.
-func (m *memory) firstTime(id int, now time.Time) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, dup := m.updates[id]; dup {
-		return false
-	}
-	m.updates[id] = now
-	if now.Sub(m.lastSweep) > time.Minute {
-		m.sweepLocked(now)
-	}
-	return true
+	return &memory{chats: map[int64]*chat{}}
 }
 
 // with runs fn on the chat's state, creating it if needed, under the lock.
@@ -76,6 +61,9 @@ func (m *memory) with(id int64, now time.Time, fn func(c *chat)) {
 	}
 	c.seen = now
 	fn(c)
+	if now.Sub(m.lastSweep) > time.Minute {
+		m.sweepLocked(now)
+	}
 }
 
 // note remembers a message of the chat, to delete it if asked.
@@ -107,8 +95,7 @@ func (m *memory) forget(id int64, now time.Time) []int {
 	return ids
 }
 
-// Sweep drops update ids and messages older than 48 h and chats idle that
-// long, and returns how many chats it dropped.
+// Sweep drops messages older than 48 h and chats idle that long, and returns how many chats it dropped.
 func (m *memory) sweep(now time.Time) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -117,11 +104,6 @@ func (m *memory) sweep(now time.Time) int {
 
 func (m *memory) sweepLocked(now time.Time) int {
 	m.lastSweep = now
-	for id, at := range m.updates {
-		if now.Sub(at) >= remember {
-			delete(m.updates, id)
-		}
-	}
 	dropped := 0
 	for id, c := range m.chats {
 		if now.Sub(c.seen) >= remember {

@@ -42,6 +42,15 @@ const (
 	OutcomeError       = "error"
 )
 
+// holdLimit bounds how long one call may hold its chat's queue. A call
+// that fails with a server or network error is retried off the queue
+// (parked, then queued again behind what came meanwhile), and one that has
+// not been answered by then is finished off the queue, so that a failing
+// calendar file never delays the chat's next reply by more than about
+// this (issue 12). A 429 is waited out in place: it is Telegram's pacing,
+// and the next reply would get one too.
+const holdLimit = 1500 * time.Millisecond
+
 // job is one Bot API call for a chat.
 type job struct {
 	chat int64
@@ -51,6 +60,12 @@ type job struct {
 	call    tgbotapi.Chattable
 	// sent, if set, receives the message the call produced.
 	sent func(tgbotapi.Message)
+
+	// Retry state, carried by the job when it is parked.
+	attempts  int
+	transient int           // server and network errors so far
+	backoff   time.Duration // before the next transient retry; 0: not yet set
+	uncertain bool          // an earlier attempt may have taken effect
 }
 
 // requester is the part of tgbotapi.BotAPI the outbox uses.
@@ -75,11 +90,12 @@ type outbox struct {
 	ctx    context.Context // cancelled when the outbox gives up on shutdown
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	chats  map[int64]*chatQueue
-	idle   *sync.Cond // signalled when a chat queue drains
-	active int
-	queued int // jobs queued or running, over all chats
+	mu        sync.Mutex
+	chats     map[int64]*chatQueue
+	parked    map[*job]*time.Timer // jobs waiting to be retried
+	settled   *sync.Cond           // signalled when a job is done or abandoned
+	queued    int                  // jobs not done: queued, running, parked or finishing off the queue
+	abandoned int                  // jobs dropped at shutdown
 }
 
 type chatQueue struct {
@@ -101,8 +117,9 @@ func newOutbox(ctx context.Context, cancel context.CancelFunc, bot requester, pe
 		ctx:     ctx,
 		cancel:  cancel,
 		chats:   map[int64]*chatQueue{},
+		parked:  map[*job]*time.Timer{},
 	}
-	o.idle = sync.NewCond(&o.mu)
+	o.settled = sync.NewCond(&o.mu)
 	return o
 }
 
@@ -111,17 +128,26 @@ func (o *outbox) send(jobs ...job) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, j := range jobs {
-		q, ok := o.chats[j.chat]
-		if !ok {
-			q = &chatQueue{pace: rate.NewLimiter(rate.Every(o.gap), 1)}
-			o.chats[j.chat] = q
+		if o.ctx.Err() != nil {
+			o.abandoned++
+			continue
 		}
-		q.jobs = append(q.jobs, j)
 		o.queued++
-		if len(q.jobs) == 1 {
-			o.active++
-			go o.drain(j.chat, q)
-		}
+		o.enqueueLocked(j)
+	}
+}
+
+// enqueueLocked puts j at the back of its chat's queue, starting the
+// chat's goroutine if the queue was empty; o.mu is held.
+func (o *outbox) enqueueLocked(j job) {
+	q, ok := o.chats[j.chat]
+	if !ok {
+		q = &chatQueue{pace: rate.NewLimiter(rate.Every(o.gap), 1)}
+		o.chats[j.chat] = q
+	}
+	q.jobs = append(q.jobs, j)
+	if len(q.jobs) == 1 {
+		go o.drain(j.chat, q)
 	}
 }
 
@@ -136,7 +162,6 @@ func (o *outbox) drain(chat int64, q *chatQueue) {
 
 		o.mu.Lock()
 		q.jobs = q.jobs[1:]
-		o.queued--
 		if len(q.jobs) == 0 {
 			// The pace limiter goes with the queue: a new queue starts
 			// with a full token, which is right once the gap has passed.
@@ -147,8 +172,6 @@ func (o *outbox) drain(chat int64, q *chatQueue) {
 			} else {
 				go o.forget(chat, q)
 			}
-			o.active--
-			o.idle.Broadcast()
 			o.mu.Unlock()
 			return
 		}
@@ -178,9 +201,16 @@ func (o *outbox) forget(chat int64, q *chatQueue) {
 	}
 }
 
-// run performs one job, waiting out 429s (for as long as retry_after
-// says, as often as it takes) and retrying server and network errors with
-// exponential backoff, transientRetries times.
+// result is the answer to one attempt.
+type result struct {
+	resp *tgbotapi.APIResponse
+	err  error
+}
+
+// run attempts j at the head of its chat's queue until it is settled:
+// done, given up, parked for a later retry, or handed to a goroutine of its
+// own when its answer is slow (see holdLimit). 429s are waited out here,
+// for as long as retry_after says, as often as it takes.
 //
 // A call that timed out, or lost its connection, may have taken effect at
 // Telegram all the same, and the Bot API has no idempotency key. Edits,
@@ -191,73 +221,160 @@ func (o *outbox) forget(chat int64, q *chatQueue) {
 // always be sent again while a lost one cannot be noticed by anyone. Only
 // the second copy's id is remembered for "delete my data".
 func (o *outbox) run(q *chatQueue, j job) {
-	transient, attempts := 0, 0
-	uncertain := false // an earlier attempt may have taken effect
-	backoff := o.backoff
 	for {
 		if j.message {
 			if err := q.pace.Wait(o.ctx); err != nil {
-				o.report(method(j.call), attempts, err)
+				o.abandon()
 				return
 			}
 		}
 		if err := o.overall.Wait(o.ctx); err != nil {
-			o.report(method(j.call), attempts, err)
+			o.abandon()
 			return
 		}
-		attempts++
-		resp, err := o.bot.Request(j.call)
-		if err == nil || (uncertain && done(err)) {
-			o.attempt(OutcomeOK, false)
-			if err == nil && j.sent != nil && resp != nil {
-				var m tgbotapi.Message
-				if json.Unmarshal(resp.Result, &m) == nil {
-					j.sent(m)
+		j.attempts++
+		answer := make(chan result, 1)
+		go func(call tgbotapi.Chattable) {
+			resp, err := o.bot.Request(call)
+			answer <- result{resp, err}
+		}(j.call)
+		hold := time.NewTimer(holdLimit)
+		var r result
+		select {
+		case r = <-answer:
+			hold.Stop()
+		case <-hold.C:
+			go func(j job) {
+				if wait, again := o.settle(&j, <-answer); again {
+					o.park(j, wait)
 				}
-			}
+			}(j)
 			return
 		}
-		out := outcome(err)
-		var wait time.Duration
-		switch apiErr := asAPIError(err); {
-		case out == OutcomeRateLimited:
-			wait = time.Duration(max(apiErr.RetryAfter, 1)) * time.Second
-			o.retried()
-		case out == OutcomeRefused:
-			o.attempt(out, false)
-			o.report(method(j.call), attempts, err) // the request itself is wrong: retrying cannot help
+		wait, again := o.settle(&j, r)
+		if !again {
 			return
-		default:
-			transient++
-			if transient > transientRetries {
-				o.attempt(out, false)
-				o.report(method(j.call), attempts, err)
-				return
-			}
-			wait = backoff
-			backoff *= 2
-			uncertain = uncertain || out == OutcomeTimeout || out == OutcomeError
 		}
-		o.attempt(out, true)
 		if !sleep(o.ctx, wait) {
-			o.report(method(j.call), attempts, o.ctx.Err())
+			o.abandon()
 			return
 		}
 	}
 }
 
-// outcome classifies a failed call's error.
+// settle deals with the answer to an attempt at j: done, given up, or
+// parked for a transient retry. again with wait means a 429: try again
+// after wait.
+func (o *outbox) settle(j *job, r result) (wait time.Duration, again bool) {
+	err := r.err
+	if err == nil || (j.uncertain && done(err)) {
+		o.attempt(OutcomeOK, false)
+		if err == nil && j.sent != nil && r.resp != nil {
+			var m tgbotapi.Message
+			if json.Unmarshal(r.resp.Result, &m) == nil {
+				j.sent(m)
+			}
+		}
+		o.finish()
+		return 0, false
+	}
+	if o.ctx.Err() != nil {
+		o.abandon() // shut down: counted, not logged one by one
+		return 0, false
+	}
+	out := outcome(err)
+	switch {
+	case out == OutcomeRateLimited:
+		o.retried()
+		o.attempt(out, true)
+		return time.Duration(max(asAPIError(err).retryAfter(), 1)) * time.Second, true
+	case out == OutcomeRefused:
+		o.attempt(out, false)
+		o.report(method(j.call), j.attempts, err) // the request itself is wrong: retrying cannot help
+		o.finish()
+		return 0, false
+	}
+	j.transient++
+	if j.transient > transientRetries {
+		o.attempt(out, false)
+		o.report(method(j.call), j.attempts, err)
+		o.finish()
+		return 0, false
+	}
+	if j.backoff == 0 {
+		j.backoff = o.backoff
+	}
+	wait = j.backoff
+	j.backoff *= 2
+	j.uncertain = j.uncertain || out == OutcomeTimeout || out == OutcomeError
+	o.attempt(out, true)
+	o.park(*j, wait)
+	return 0, false
+}
+
+// park queues j again, at the back of its chat's queue, after wait.
+func (o *outbox) park(j job, wait time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.ctx.Err() != nil {
+		o.abandonLocked()
+		return
+	}
+	key := &j
+	o.parked[key] = time.AfterFunc(wait, func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if _, ok := o.parked[key]; !ok {
+			return // taken by stop
+		}
+		delete(o.parked, key)
+		if o.ctx.Err() != nil {
+			o.abandonLocked()
+			return
+		}
+		o.enqueueLocked(*key)
+	})
+}
+
+// finish marks a job done (or given up and reported).
+func (o *outbox) finish() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.queued--
+	o.settled.Broadcast()
+}
+
+// abandon marks a job dropped at shutdown.
+func (o *outbox) abandon() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.abandonLocked()
+}
+
+func (o *outbox) abandonLocked() {
+	o.queued--
+	o.abandoned++
+	o.settled.Broadcast()
+}
+
+// outcome classifies a failed call's error by the Bot API's error_code
+// or, when the answer has none (tgbotapi drops it on uploads; a proxy
+// sends none), by the HTTP status.
 func outcome(err error) string {
-	apiErr := asAPIError(err)
+	if err == nil {
+		return OutcomeOK
+	}
+	code := errorCode(err)
+	if code == 0 {
+		code = httpStatus(err)
+	}
 	var ne net.Error
 	switch {
-	case err == nil:
-		return OutcomeOK
-	case apiErr != nil && (apiErr.Code == http.StatusTooManyRequests || apiErr.RetryAfter > 0):
+	case code == http.StatusTooManyRequests || asAPIError(err).retryAfter() > 0:
 		return OutcomeRateLimited
-	case apiErr != nil && apiErr.Code >= 500:
+	case code >= 500:
 		return OutcomeServerError
-	case apiErr != nil && apiErr.Code != 0:
+	case code >= 400:
 		return OutcomeRefused
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 		return OutcomeTimeout
@@ -269,7 +386,11 @@ func outcome(err error) string {
 // have taken effect, says that it did.
 func done(err error) bool {
 	apiErr := asAPIError(err)
-	if apiErr == nil || apiErr.Code != http.StatusBadRequest {
+	code := errorCode(err)
+	if code == 0 {
+		code = httpStatus(err)
+	}
+	if apiErr == nil || code != http.StatusBadRequest {
 		return false
 	}
 	m := strings.ToLower(apiErr.Message)
@@ -277,61 +398,85 @@ func done(err error) bool {
 }
 
 // sendFailed logs a call the sender gave up on, so that nothing is dropped
-// silently: the method, the outcome and status, and the attempts; never the
-// chat, the text or the error's text.
+// silently: the method, the outcome, the HTTP status and error_code, and
+// the attempts; never the chat, the text, or the error's text.
 func (c *Channel) sendFailed(method string, attempts int, err error) {
-	code := 0
-	if apiErr := asAPIError(err); apiErr != nil {
-		code = apiErr.Code
-	}
-	out := outcome(err)
-	if errors.Is(err, context.Canceled) {
-		out = "shutdown"
-	}
-	c.log.Error("telegram: call given up", "method", method, "outcome", out, "code", code, "attempts", attempts)
+	c.log.Error("telegram: call given up", "method", method, "outcome", outcome(err), "status", httpStatus(err), "code", errorCode(err), "attempts", attempts)
 }
 
+// apiError is the Bot API's error answer.
+type apiError tgbotapi.Error
+
 // asAPIError returns the Bot API's error answer in err, if it is one.
-func asAPIError(err error) *tgbotapi.Error {
+func asAPIError(err error) *apiError {
 	var e *tgbotapi.Error
 	if errors.As(err, &e) {
-		return e
+		return (*apiError)(e)
 	}
 	var v tgbotapi.Error
 	if errors.As(err, &v) {
-		return &v
+		return (*apiError)(&v)
 	}
 	return nil
 }
 
-// close waits until every queue has drained or ctx is done; then it cancels
-// what is left (in-flight requests included), which is reported as given up,
-// and waits for the chat goroutines to end.
-func (o *outbox) close(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() {
-		o.cancel()
+// retryAfter is the answer's retry_after in seconds; 0 for nil.
+func (e *apiError) retryAfter() int {
+	if e == nil {
+		return 0
+	}
+	return e.RetryAfter
+}
+
+// stop waits until every job is done or ctx is done; then it cancels what
+// is left (in-flight requests included) and returns how many jobs were
+// dropped. It returns within settleLimit of ctx, whatever the Bot API
+// does: cancelled requests end at once.
+func (o *outbox) stop(ctx context.Context) (left int) {
+	wake := context.AfterFunc(ctx, func() {
 		o.mu.Lock()
-		o.idle.Broadcast()
+		o.settled.Broadcast()
 		o.mu.Unlock()
 	})
-	defer stop()
+	defer wake()
 	o.mu.Lock()
-	for o.active > 0 {
-		o.idle.Wait()
+	for o.queued > 0 && ctx.Err() == nil {
+		o.settled.Wait()
 	}
 	o.mu.Unlock()
 	o.cancel()
-	return ctx.Err()
+
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for key, t := range o.parked {
+		if t.Stop() {
+			delete(o.parked, key)
+			o.abandonLocked()
+		}
+	}
+	late := false
+	bound := time.AfterFunc(settleLimit, func() {
+		o.mu.Lock()
+		late = true
+		o.settled.Broadcast()
+		o.mu.Unlock()
+	})
+	defer bound.Stop()
+	for o.queued > 0 && !late {
+		o.settled.Wait()
+	}
+	return o.abandoned + o.queued
 }
 
-// pending reports how many jobs are queued or running.
+// pending reports how many jobs are not done.
 func (o *outbox) pending() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.queued
 }
 
-// backlog reports the jobs queued or running over all chats and for chat.
+// backlog reports the jobs not done over all chats, and those queued for
+// chat.
 func (o *outbox) backlog(chat int64) (all, one int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -368,6 +513,8 @@ func method(c tgbotapi.Chattable) string {
 		return "deleteMessage"
 	case tgbotapi.CallbackConfig:
 		return "answerCallbackQuery"
+	case tgbotapi.UpdateConfig:
+		return "getUpdates"
 	default:
 		return "other"
 	}

@@ -9,29 +9,50 @@ import (
 )
 
 // confirmTimeout bounds the getUpdates call that, on shutdown, tells
-// Telegram which updates were handled.
+// Telegram which updates were taken.
 const confirmTimeout = 500 * time.Millisecond
 
-// Run long-polls the Bot API for updates and handles them until ctx is
-// done; it returns within about a second of that, having confirmed the
-// updates it handled so a restart does not see them again. It removes any
-// webhook first: Telegram serves getUpdates only without one.
+// DefaultPollGap is the least time between two getUpdates calls when the
+// first returned nothing. A real long poll waits PollTimeout for an update,
+// so the gap only shows when something answers at once.
+const DefaultPollGap = time.Second
+
+// Run long-polls the Bot API for updates and takes them until ctx is done
+// or Stop begins; it returns within about a second of that, having
+// confirmed the updates it took so a restart does not see them again. It
+// removes any webhook first: Telegram serves getUpdates only without one.
 func (c *Channel) Run(ctx context.Context) error {
+	if !c.in.startPolling() {
+		return nil
+	}
+	defer c.in.stopPolling()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
 	if _, err := c.call(ctx, "deleteWebhook", tgbotapi.Params{"drop_pending_updates": "false"}); err != nil && ctx.Err() == nil {
-		c.log.Warn("telegram: delete webhook", "err", err)
+		c.gaveUp("deleteWebhook", err)
 	}
 	offset := 0
 	failures := 0
 	for ctx.Err() == nil {
 		// Updates wait at Telegram while too many replies wait here.
-		for c.out.pending() >= c.maxBacklog && sleep(ctx, time.Second) {
+		for c.out.pending()+c.in.pending() >= c.maxBacklog && sleep(ctx, time.Second) {
 		}
-		updates, err := c.poller(ctx).GetUpdates(tgbotapi.UpdateConfig{
+		gap := time.NewTimer(c.pollGap)
+		updates, err := c.getUpdates(ctx, tgbotapi.UpdateConfig{
 			Offset:         offset,
 			Timeout:        int(c.pollTimeout / time.Second),
 			AllowedUpdates: allowedUpdates,
 		})
 		if err != nil {
+			gap.Stop()
 			if ctx.Err() != nil {
 				break
 			}
@@ -46,20 +67,38 @@ func (c *Channel) Run(ctx context.Context) error {
 			if errors.Is(err, errBusy) {
 				break // fetched again once the replies have caught up
 			}
+			if err == nil && errors.Is(c.handle(u), errStopping) {
+				break // not confirmed: delivered again after the restart
+			}
 			if u.UpdateID >= offset {
 				offset = u.UpdateID + 1
 			}
-			if err == nil {
-				c.handle(u)
+		}
+		if len(updates) == 0 {
+			select {
+			case <-gap.C:
+			case <-ctx.Done():
 			}
 		}
+		gap.Stop()
 	}
 	if offset > 0 {
 		confirm, cancel := context.WithTimeout(context.Background(), confirmTimeout)
 		defer cancel()
-		_, _ = c.poller(confirm).GetUpdates(tgbotapi.UpdateConfig{Offset: offset, Limit: 1, AllowedUpdates: allowedUpdates})
+		_, _ = c.getUpdates(confirm, tgbotapi.UpdateConfig{Offset: offset, Limit: 1, AllowedUpdates: allowedUpdates})
 	}
 	return nil
+}
+
+// getUpdates is one getUpdates call bound to ctx.
+func (c *Channel) getUpdates(ctx context.Context, cfg tgbotapi.UpdateConfig) ([]tgbotapi.Update, error) {
+	var updates []tgbotapi.Update
+	_, err := call(c.poller(ctx), "getUpdates", func(b *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) {
+		var err error
+		updates, err = b.GetUpdates(cfg)
+		return nil, err
+	})
+	return updates, err
 }
 
 // poller is the bot with its requests bound to ctx, so that cancelling ctx
@@ -70,13 +109,11 @@ func (c *Channel) poller(ctx context.Context) *tgbotapi.BotAPI {
 	return &b
 }
 
-// call makes a Bot API request bound to ctx, with a scrubbed error.
+// call makes a Bot API request bound to ctx; its error is a *callError.
 func (c *Channel) call(ctx context.Context, endpoint string, params tgbotapi.Params) (*tgbotapi.APIResponse, error) {
-	resp, err := c.poller(ctx).MakeRequest(endpoint, params)
-	if err != nil {
-		return resp, scrub(err, c.token)
-	}
-	return resp, nil
+	return call(c.poller(ctx), endpoint, func(b *tgbotapi.BotAPI) (*tgbotapi.APIResponse, error) {
+		return b.MakeRequest(endpoint, params)
+	})
 }
 
 // backoff is the pause after n failed polls in a row: 1 s doubling to 30 s.

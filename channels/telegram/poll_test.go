@@ -47,3 +47,27 @@ func TestPollingHandlesAndStopsWithinOneSecond(t *testing.T) {
 		t.Errorf("after a restart the engine saw %d updates, want still 2", n)
 	}
 }
+
+// TestPollGapWhenAnswersComeAtOnce: an API that answers getUpdates at once
+// with nothing was polled over 1,000 times a second (issue 12). Empty
+// answers are now at least PollGap apart, and updates still come through.
+func TestPollGapWhenAnswersComeAtOnce(t *testing.T) {
+	const gap, polls = 200 * time.Millisecond, 6
+	f := newFixture(t, func(c *Config) { c.PollGap = gap })
+	f.api.PollWait = 0 // no long poll: every getUpdates is answered at once
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.ch.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if !f.api.WaitFor(10*time.Second, func() bool { return len(f.api.Requests("getUpdates")) >= polls }) {
+		t.Fatalf("only %d polls in 10 s", len(f.api.Requests("getUpdates")))
+	}
+	reqs := f.api.Requests("getUpdates")
+	if span, least := reqs[polls-1].At.Sub(reqs[0].At), (polls-1)*gap*9/10; span < least {
+		t.Errorf("%d empty polls within %v, want them at least %v apart (%v in all)", polls, span, gap, least)
+	}
+	f.api.Enqueue(f.api.Text(ana, ana, "en", "hi"))
+	if !f.api.WaitFor(5*time.Second, func() bool { return len(f.engine.inbound()) == 1 }) {
+		t.Error("an update was not fetched between the gaps")
+	}
+}

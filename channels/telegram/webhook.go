@@ -29,17 +29,18 @@ func (c *Channel) RegisterWebhook(ctx context.Context, url string) error {
 		return fmt.Errorf("telegram: set webhook: %w", err)
 	}
 	if _, err := c.call(ctx, "setWebhook", params); err != nil {
-		return fmt.Errorf("telegram: set webhook: %w", err)
+		return err // a *callError: method, status and code, never the description
 	}
 	return nil
 }
 
 // Handler serves POST /webhooks/telegram. It checks the secret header in
 // constant time before reading the body (401 when wrong or missing),
-// handles the update and answers 200; replies go out through the paced
-// sender, not in the response. While too many replies wait (see admit) it
-// answers 503 without handling the update, and Telegram delivers it again.
-// The body is never logged.
+// takes the update and answers 200 at once: the update is handled on its
+// chat's goroutine and replies go out through the paced sender, not in the
+// response. While too many replies wait (see admit), and once Stop has
+// begun, it answers 503 without taking the update, and Telegram delivers it
+// again. The body is never logged.
 func (c *Channel) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -62,13 +63,14 @@ func (c *Channel) Handler() http.Handler {
 			http.Error(w, "want a JSON update", http.StatusBadRequest)
 			return
 		}
-		switch err := c.admit(u); {
-		case errors.Is(err, errBusy):
+		err := c.admit(u)
+		if err == nil {
+			err = c.handle(u)
+		}
+		if errors.Is(err, errBusy) || errors.Is(err, errStopping) {
 			w.Header().Set("Retry-After", "10")
 			http.Error(w, "busy: deliver this update again later", http.StatusServiceUnavailable)
 			return
-		case err == nil:
-			c.handle(u)
 		}
 		w.WriteHeader(http.StatusOK)
 	})

@@ -132,8 +132,8 @@ func TestTokenNeverInErrorsOrLogs(t *testing.T) {
 	if err == nil {
 		t.Fatal("New against a closed server succeeded")
 	}
-	if strings.Contains(err.Error(), telegramtest.Token) || !strings.Contains(err.Error(), redacted) {
-		t.Errorf("New's error %q: want the token replaced by %s", err, redacted)
+	if strings.Contains(err.Error(), telegramtest.Token) || !strings.Contains(err.Error(), "getMe") {
+		t.Errorf("New's error %q: want getMe named and no token", err)
 	}
 
 	f := newFixture(t)

@@ -56,7 +56,17 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	hasher, err := newKeyring(keys, c.Argon)
+	wait, err := m.admissionWait() // CITA_ADMISSION_WAIT
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	repeat, err := m.repeatWindow() // CITA_REPEAT_WINDOW
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	hasher, err := newKeyringWait(keys, c.Argon, wait)
 	if err != nil {
 		store.Close()
 		return nil, fail("identity hash: %v", err)
@@ -65,6 +75,7 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 	bookings.SetClosures(store)
 	engine := conversations.New(countedBookings{bookings}, catalog) // counts for /metrics
 	engine.OnError = func(err error) { log.Error("conversation", "err", err) }
+	engine.RepeatWindow = repeat // the same text again at once acts once
 	return &app{
 		program:  program,
 		catalog:  catalog,
@@ -169,6 +180,13 @@ func (m *Main) loadKeys(path string, dev bool, log *slog.Logger) ([]identity.Key
 			}
 		}
 	}
+	// A key-file write that died (rotate-key, keygen) may have left a temp
+	// file with key bytes beside the key file: remove it before anything
+	// else. A directory we may not write to (a systemd credential) cannot
+	// hold one, so a failure here is not fatal.
+	if err := identity.RemoveKeyStrays(identity.OS, path); err != nil {
+		log.Warn("key file: leftovers of an earlier write not removed", "err", err)
+	}
 	return readKeys(path)
 }
 
@@ -194,28 +212,21 @@ func readKeys(path string) ([]identity.Key, error) {
 }
 
 // writeNewKey writes a key file holding one new epoch, refusing to
-// overwrite an existing file.
+// overwrite an existing file. A crash leaves no file or a complete one
+// (identity.CreateKeyFile).
 func (m *Main) writeNewKey(path string) error {
 	k, err := identity.NewKey(1, scheduling.DateOf(m.Now()), rand.Reader)
 	if err != nil {
 		return fail("new key: %v", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	err = identity.CreateKeyFile(identity.OS, path, []identity.Key{k})
+	if errors.Is(err, identity.ErrKeyFileExists) {
 		return fail("%s exists; refusing to overwrite a key (appointments hashed with it would be lost)", path)
 	}
 	if err != nil {
 		return fail("key file: %v", err)
 	}
-	if _, err := f.Write(identity.MarshalKeys([]identity.Key{k})); err != nil {
-		f.Close()
-		return fail("write key file: %v", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fail("write key file: %v", err)
-	}
-	return f.Close()
+	return nil
 }
 
 // logger returns the operator log: text on stderr, never with resident data.

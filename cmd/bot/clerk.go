@@ -211,7 +211,7 @@ func stty(f *os.File, arg string) error {
 }
 
 // clerkHandler builds the clerk web app over the wired program, to mount
-// at /clerk/. When a manager closes a day, smsCh (nil without Twilio)
+// at /clerk/ and /lobby/ (the waiting-room screens). When a manager closes a day, smsCh (nil without Twilio)
 // cancels the reminders of its appointments and tells those residents;
 // the others cannot be reached, and the page says how many.
 func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *sms.Channel) (http.Handler, error) {
@@ -227,6 +227,8 @@ func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *sms.Chann
 		Accounts:  a.store,
 		Closures:  a.store,
 		Audit:     a.store,
+		Lobby:     a.store,
+		Counters:  counters{a.store},
 		Now:       m.Now,
 		PlainHTTP: plainHTTP(c),
 		Log:       log,

@@ -76,7 +76,7 @@ func TestMockSubpoena(t *testing.T) {
 			}
 			reply = out
 		} else {
-			r := &smsResident{t: t, base: base, number: n}
+			r := &smsResident{t: t, fake: twilio, base: base, number: n}
 			for _, step := range []string{"4", "1"} { // one person: the earliest time is offered
 				if status, _ := r.say(step); status != http.StatusOK {
 					t.Fatalf("resident %d step %s: %d", i, step, status)

@@ -323,3 +323,82 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestTelegramStopsWithHangingAPI: with every Bot API call hanging, an
+// interrupt still ends bot serve within the 5 s the README promises, and
+// the replies left unsent are logged as a count (issue 12).
+func TestTelegramStopsWithHangingAPI(t *testing.T) {
+	api := telegramtest.NewServer()
+	defer api.Close()
+	e := newEnv(t)
+	e.vars = append(e.vars, "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "TELEGRAM_API_ENDPOINT="+api.Endpoint())
+	srv := e.serveWith(t)
+	if !api.WaitFor(10*time.Second, func() bool { return len(api.Requests("deleteWebhook")) > 0 }) {
+		t.Fatal("the Telegram channel did not start polling")
+	}
+	api.Hang(1000, time.Minute, false)
+	api.Enqueue(api.Text(tgAna, tgAna, "en", "/start"))
+	if !api.WaitFor(20*time.Second, func() bool { return len(api.Requests("sendMessage")) > 0 }) {
+		t.Fatal("no reply was attempted")
+	}
+	took := e.stop(t, srv)
+	if took > 5*time.Second {
+		t.Errorf("serve took %v to stop with the Bot API hanging, want <= 5 s", took)
+	}
+	t.Logf("stopped in %v", took.Round(time.Millisecond))
+	if !strings.Contains(srv.out.String(), "telegram: work left undone at shutdown") {
+		t.Errorf("the replies left unsent are not counted in the log:\n%s", srv.out.String())
+	}
+	if strings.Contains(srv.out.String(), strconv.FormatInt(tgAna, 10)) {
+		t.Errorf("the log names the chat:\n%s", srv.out.String())
+	}
+}
+
+// TestTelegramReplayAfterRestart: an update delivered to the webhook, then
+// replayed to the next process, acts once: the dedupe marks are in the
+// database (issue 13).
+func TestTelegramReplayAfterRestart(t *testing.T) {
+	api := telegramtest.NewServer()
+	defer api.Close()
+	e := newEnv(t)
+	const secret = "e2e-webhook_secret"
+	e.vars = append(e.vars, "TELEGRAM_BOT_TOKEN="+telegramtest.Token, "TELEGRAM_API_ENDPOINT="+api.Endpoint(),
+		"TELEGRAM_WEBHOOK_SECRET="+secret, "CITA_TELEGRAM_WEBHOOK_URL=https://cita.example/webhooks/telegram")
+	post := func(s *serving, body []byte) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.addr+"/webhooks/telegram", bytes.NewReader(body))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("webhook answered %d", resp.StatusCode)
+		}
+	}
+	start, _ := api.Marshal(api.Text(tgAna, tgAna, "en", "/start"))
+	srv := e.serveWith(t)
+	post(srv, start)
+	first := (&resident{t: t, api: api, id: tgAna, lang: "en"}).keyboard(0)
+	e.stop(t, srv)
+
+	srv = e.serveWith(t)
+	post(srv, start)
+	// A photo after it, from the same chat, is handled after it: once the
+	// photo is answered, the replay has been dealt with.
+	photo, _ := api.Marshal(api.Photo(tgAna, tgAna, "en"))
+	post(srv, photo)
+	if !api.WaitFor(20*time.Second, func() bool {
+		last, ok := api.Last(tgAna)
+		return ok && strings.Contains(last.Text, "in person")
+	}) {
+		t.Fatalf("the photo was not answered: %+v", api.Messages(tgAna))
+	}
+	for _, m := range botReplies(api, tgAna) {
+		if m.ID > first.ID && len(m.Buttons) > 0 {
+			t.Errorf("the replayed /start was answered again after the restart: %q", m.Text)
+		}
+	}
+	e.stop(t, srv)
+}

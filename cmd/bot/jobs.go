@@ -25,7 +25,8 @@ jobs:
   rotate-key  add a key epoch if the newest is CITA_KEY_ROTATE_DAYS old
               (default 30; --force: now), destroy retired keys no
               appointment uses
-  sweep       expire sessions and dedupe marks (they live in bot serve's
+  sweep       drop webhook dedupe marks older than their 48 h window from
+              the database (sessions and cached hashes live in bot serve's
               memory, which sweeps them every minute)
   redact      delete messages and media older than CITA_REDACT_AFTER at Twilio
   reconcile   cancel every reminder waiting at Twilio whose code is no longer
@@ -67,8 +68,7 @@ func (m *Main) jobs(ctx context.Context, args []string) error {
 		}
 		return m.reconcile(ctx, c)
 	case "sweep":
-		fmt.Fprintln(m.Stdout, "sweep: swept 0: conversation sessions, cached hashes and webhook dedupe marks live only in the memory of a running bot serve, which sweeps them every minute and loses them all when it stops; this process holds none")
-		return nil
+		return m.sweep(c)
 	case "close-day", "rotate-key":
 		return m.retentionJob(c, name, day, *force)
 	default:
@@ -127,6 +127,22 @@ func (m *Main) redact() error {
 		return fail("%v", err)
 	}
 	fmt.Fprintf(m.Stdout, "redact: deleted %d messages older than %v at Twilio\n", n, tc.RedactAfter)
+	return nil
+}
+
+// sweep drops the expired webhook dedupe marks from the database. What
+// else the sweep covers lives only in a running bot serve's memory.
+func (m *Main) sweep(c Config) error {
+	_, store, err := m.programStore(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	n, err := store.PurgeDeliveries(m.Now())
+	if err != nil {
+		return fail("sweep: %v", err)
+	}
+	fmt.Fprintf(m.Stdout, "sweep: dropped %d webhook dedupe marks older than %v; sessions and cached hashes live only in a running bot serve's memory, which sweeps them every minute\n", n, storage.DeliveryWindow)
 	return nil
 }
 

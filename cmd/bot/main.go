@@ -78,6 +78,8 @@ commands:
   check     validate the program file and the locales
   jobs      run a job now (bot jobs run redact)
   clerk     add, remove or list clerk accounts (bot clerk add NAME; password on stdin)
+  lobby-token  make or revoke an office's waiting-room screen link (bot lobby-token OFFICE)
+  report    the managers' report over closed days (bot report --from YYYY-MM --to YYYY-MM)
 
 Run "bot COMMAND -h" for a command's flags.`
 
@@ -96,6 +98,9 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		"check":   m.check,
 		"jobs":    m.jobs,
 		"clerk":   m.clerkCmd,
+
+		"lobby-token": m.lobbyToken,
+		"report":      m.report,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cita-city/cita/conversations"
+	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/scheduling"
 )
 
@@ -56,7 +57,36 @@ var (
 		Name: "cita_job_duration_seconds",
 		Help: "Scheduled job run time by job.",
 	}, []string{"job"})
+
+	// The admission queue of identity stretches (see README, Surges).
+	admissionQueue = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "cita_admission_queue_length",
+		Help: "Residents (and clerk look-ups) waiting for an identity stretch.",
+	})
+	admissionWait = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "cita_admission_wait_seconds",
+		Help:    "Time a resident's first message waited in the admission queue before its stretch started.",
+		Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
+	})
+	admissionBusy = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cita_admission_busy_total",
+		Help: "Residents turned away with the busy reply: their wait would have passed CITA_ADMISSION_WAIT.",
+	})
+	identityStretches = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cita_identity_stretches_total",
+		Help: "argon2id identity stretches run.",
+	})
 )
+
+// admissionObserver feeds the admission metrics; it carries no labels.
+func admissionObserver() identity.Observer {
+	return identity.Observer{
+		Queue:   func(n int) { admissionQueue.Set(float64(n)) },
+		Waited:  func(d time.Duration) { admissionWait.Observe(d.Seconds()) },
+		Busy:    admissionBusy.Inc,
+		Stretch: identityStretches.Inc,
+	}
+}
 
 // effectKinds are the label values of cita_bookings_total.
 var effectKinds = []string{"booked", "moved", "cancelled", "forgotten"}
@@ -77,6 +107,7 @@ var channels = []struct{ prefix, name string }{
 func newRegistry() *prometheus.Registry {
 	r := prometheus.NewRegistry()
 	r.MustRegister(webhookRequests, webhookSeconds, webhookInFlight, bookingEffects, providerRequests, providerRetries, providerFailures, jobRuns, jobSeconds,
+		admissionQueue, admissionWait, admissionBusy, identityStretches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero series exist from the start, so a scrape names every metric.
 	for _, k := range effectKinds {

@@ -98,7 +98,7 @@ func (s *smsServer) stop(sig os.Signal) {
 }
 
 func (s *smsServer) resident(number string) *smsResident {
-	return &smsResident{t: s.t, base: s.base, number: number}
+	return &smsResident{t: s.t, fake: s.fake, base: s.base, number: number}
 }
 
 func TestMetricsNameNobody(t *testing.T) {
@@ -140,6 +140,11 @@ func TestMetricsNameNobody(t *testing.T) {
 		`cita_provider_retries_total{provider="twilio"} 1`,
 		`cita_provider_retries_total{provider="telegram"} 0`,
 		`cita_provider_failures_total{provider="twilio"} 0`,
+		// One new resident: one stretch, admitted through the queue.
+		"cita_admission_queue_length 0",
+		"cita_admission_wait_seconds_count 1",
+		"cita_admission_busy_total 0",
+		"cita_identity_stretches_total 1",
 		"go_goroutines",
 	} {
 		if !strings.Contains(text, want) {

@@ -2,14 +2,10 @@ package main
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -52,9 +48,9 @@ func closesAt(p *scheduling.Program, d scheduling.Date) time.Time {
 // appointments whose offices have all closed by now, today included once
 // the last office closes (or, with force, even before), and says when
 // today closes if it is not yet closed. With a day it closes that one,
-// refusing before its offices have closed unless force. Then it compacts
-// the file, so deleted bytes, including any "delete my data" since the last
-// run, leave the disk.
+// refusing before its offices have closed unless force. Then it drops
+// expired webhook dedupe marks and compacts the file, so deleted bytes,
+// including any "delete my data" since the last run, leave the disk.
 func closeDays(store *storage.Store, p *scheduling.Program, now time.Time, day scheduling.Date, force bool, out io.Writer) error {
 	now = now.In(p.Location)
 	today := scheduling.DateOf(now)
@@ -89,6 +85,13 @@ func closeDays(store *storage.Store, p *scheduling.Program, now time.Time, day s
 	}
 	if len(days) == 0 {
 		fmt.Fprintln(out, "close-day: no day to close")
+	}
+	// Expired webhook dedupe marks go too, so the compaction takes them off
+	// the disk even if the periodic sweep has not run (bot jobs run).
+	if n, err := store.PurgeDeliveries(now); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(out, "close-day: %d expired webhook dedupe marks dropped\n", n)
 	}
 	if err := store.Compact(); err != nil {
 		return err
@@ -130,6 +133,10 @@ func (r rotation) String() string {
 // "from the future") never rotates.
 func rotateKeys(path string, now scheduling.Date, everyDays int, force bool, inUse func() (map[uint32]int, error), onWrite func([]identity.Key) error) (rotation, error) {
 	var r rotation
+	// Strays of a rotation that died go even when this run writes nothing.
+	if err := identity.RemoveKeyStrays(identity.OS, path); err != nil {
+		return r, fail("%v", err)
+	}
 	keys, err := readKeys(path)
 	if err != nil {
 		return r, err
@@ -175,64 +182,11 @@ func rotateKeys(path string, now scheduling.Date, everyDays int, force bool, inU
 	return r, nil
 }
 
-// writeKeyFile replaces the key file at path with keys: a temp file (mode
-// 0600) in the same dir, fsynced, renamed over the old one, the dir
-// fsynced. Then the old file's bytes, still reachable through a descriptor
-// opened before the rename, are overwritten with zeros, so a destroyed key
-// does not linger in the old inode. The filesystem may still keep copies
-// (journal, SSD remapping, snapshots): PRIVACY.md asks for the key on tmpfs
-// or a systemd credential for that reason.
+// writeKeyFile replaces the key file at path with keys; see
+// identity.WriteKeyFile for how no crash leaves key bytes outside it.
 func writeKeyFile(path string, keys []identity.Key) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fail("write key file: %v", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return fail("write key file: %v", err)
-	}
-	if _, err := tmp.Write(identity.MarshalKeys(keys)); err != nil {
-		return fail("write key file: %v", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail("write key file: %v", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail("write key file: %v", err)
-	}
-	old, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fail("write key file: %v", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		if old != nil {
-			old.Close()
-		}
-		return fail("write key file: %v", err)
-	}
-	done = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	if old == nil {
-		return nil
-	}
-	defer old.Close()
-	if fi, err := old.Stat(); err == nil && fi.Size() > 0 {
-		if _, err := old.WriteAt(make([]byte, fi.Size()), 0); err != nil {
-			return fail("overwrite the old key file: %v", err)
-		}
-		if err := old.Sync(); err != nil {
-			return fail("overwrite the old key file: %v", err)
-		}
+	if err := identity.WriteKeyFile(identity.OS, path, keys); err != nil {
+		return fail("%v", err)
 	}
 	return nil
 }
@@ -257,6 +211,10 @@ func printEpochs(w io.Writer, c Config, store *storage.Store) {
 	path, err := keyPath(c)
 	var keys []identity.Key
 	if err == nil {
+		// Like every start: a key-file write that died leaves no stray.
+		if err := identity.RemoveKeyStrays(identity.OS, path); err != nil {
+			fmt.Fprintf(w, "  leftovers of a key-file write not removed: %v\n", err)
+		}
 		keys, err = readKeys(path)
 	}
 	if err != nil {

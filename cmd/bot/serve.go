@@ -53,6 +53,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	mux.Handle("/clerk/", clerkWeb)
+	mux.Handle("/lobby/", clerkWeb)
 	mux.Handle("GET /metrics", metricsHandler(newRegistry()))
 	tg, err := m.telegramChannel(a, c, log)
 	if err != nil {
@@ -64,6 +65,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if _, err := jobs.AddFunc("@every 1m", timedJob("sweep", func() {
 		now := m.Now()
 		sessions, hashes, marks := a.engine.Sweep(now), a.hasher.Sweep(now), smsCh.Sweep(now)
+		if n, err := a.store.PurgeDeliveries(now); err != nil {
+			log.Error("sweep: dedupe marks", "err", err)
+		} else {
+			marks += n
+		}
 		if tg != nil {
 			tg.Sweep(now)
 		}
@@ -92,7 +98,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fail("listen on %s: %v", c.Addr, err)
 	}
-	stopTelegram := func() {}
+	stopTelegram := func(context.Context) {}
 	if tg != nil {
 		if stopTelegram, err = m.startTelegram(ctx, tg, mux, log); err != nil {
 			ln.Close()
@@ -118,7 +124,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 	select {
 	case err := <-errc:
-		stopTelegram()
+		stopCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopTelegram(stopCtx)
 		<-jobs.Stop().Done()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
@@ -127,7 +135,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutCtx)
-	stopTelegram()
+	stopTelegram(shutCtx)
 	<-jobs.Stop().Done()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)

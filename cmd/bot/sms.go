@@ -75,6 +75,10 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, err
 	if err != nil {
 		return nil, err
 	}
+	wait, err := m.admissionWait()
+	if err != nil {
+		return nil, err
+	}
 	ch, err := sms.New(sms.Config{
 		Engine:    a.engine,
 		IDs:       a.hasher,
@@ -87,6 +91,12 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, err
 		Now:       m.Now,
 		Log:       log,
 		OnAttempt: providerAttempt,
+		// Dedupe marks in the database: a replay after a restart acts once.
+		Deliveries: a.store,
+		DedupeKey:  a.hasher.DedupeKey,
+		// A queued first message outlives the admission bound by half
+		// again (estimates drift), then its sender is not helped by it.
+		MaxWait: wait + wait/2,
 	})
 	if err != nil {
 		return nil, fail("%v", err)

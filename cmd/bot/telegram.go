@@ -41,49 +41,57 @@ func (m *Main) telegramChannel(a *app, c Config, log *slog.Logger) (*telegram.Ch
 		Endpoint:      m.env("TELEGRAM_API_ENDPOINT", ""),
 		WebhookSecret: secret,
 		Engine:        a.engine,
-		IDs:           a.hasher,
-		Normalize:     identity.NormalizePhone,
-		Program:       a.program,
-		Messages:      a.catalog,
-		Now:           m.Now,
-		Log:           log,
-		Transport:     countedTransport{provider: "telegram"}, // every call counted by outcome
-		OnAttempt:     providerAttempt,
+		// The keyring: a returning resident is Cached, a new one waits
+		// its turn in Admit (issue 12), under the live keys (issue 14).
+		IDs:        a.hasher,
+		Deliveries: a.store,
+		DedupeKey:  a.hasher.DedupeKey,
+		Normalize:  identity.NormalizePhone,
+		Program:    a.program,
+		Messages:   a.catalog,
+		Now:        m.Now,
+		Log:        log,
+		Transport:  countedTransport{provider: "telegram"}, // every call counted by outcome
+		OnAttempt:  providerAttempt,
 	})
 	if err != nil {
-		return nil, fail("telegram: %v", err) // scrubbed: never holds the token
+		return nil, fail("%v", err) // method, status and error_code: never the token or the description
 	}
 	return ch, nil
 }
 
 // startTelegram starts the channel: in webhook mode it registers the
 // webhook and mounts POST /webhooks/telegram on mux; otherwise it long-polls
-// until ctx is done. The returned stop waits for polling to end (under a
-// second) and then for queued replies, at most 3 seconds.
-func (m *Main) startTelegram(ctx context.Context, tg *telegram.Channel, mux *http.ServeMux, log *slog.Logger) (stop func(), err error) {
-	polled := make(chan struct{})
+// until ctx is done. The returned stop shuts the channel down by ctx's
+// deadline, whatever the Bot API does: it gives updates and replies until
+// telegramSettle before that deadline, then cancels what is left and logs
+// how many pieces of work (updates, replies, deletions of "delete my data")
+// were left undone: the count, never what they were.
+func (m *Main) startTelegram(ctx context.Context, tg *telegram.Channel, mux *http.ServeMux, log *slog.Logger) (stop func(context.Context), err error) {
 	if hook := m.env("CITA_TELEGRAM_WEBHOOK_URL", ""); hook != "" {
 		regCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		if err := tg.RegisterWebhook(regCtx, hook); err != nil {
-			return nil, fail("%v", err)
+			return nil, fail("%v", err) // method, status and error_code only
 		}
 		mux.Handle("POST /webhooks/telegram", tg.Handler())
-		close(polled)
 		log.Info("telegram: webhook registered")
 	} else {
-		go func() {
-			defer close(polled)
-			_ = tg.Run(ctx)
-		}()
+		go func() { _ = tg.Run(ctx) }()
 		log.Info("telegram: long polling")
 	}
-	return func() {
-		<-polled
-		drain, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		if err := tg.Close(drain); err != nil {
-			log.Warn("telegram: replies left unsent at shutdown", "err", err)
+	return func(ctx context.Context) {
+		if deadline, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline.Add(-telegramSettle))
+			defer cancel()
+		}
+		if left := tg.Stop(ctx); left > 0 {
+			log.Warn("telegram: work left undone at shutdown", "left", left)
 		}
 	}, nil
 }
+
+// telegramSettle is how long Channel.Stop may take after its context ends
+// (telegram.Channel.Stop: twice its settle limit).
+const telegramSettle = time.Second

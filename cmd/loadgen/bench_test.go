@@ -96,6 +96,7 @@ func TestBookingCost(t *testing.T) {
 	}
 	demo := scheduling.Demo()
 	tg := newTarget(b.base, publicURL, twiliotest.AuthToken, 1)
+	tg.fake = fake
 	nums, next := numbers(), 0
 	for _, lang := range demo.Languages {
 		m, sg, gsm, err := bookingCost(tg, catalog, demo, lang, func() string { next++; return nums[next] })

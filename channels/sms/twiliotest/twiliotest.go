@@ -67,6 +67,9 @@ type Server struct {
 	requests []Request
 	faults   []fault
 	hangs    []hang
+	// created is closed (and replaced) whenever a message is created, so
+	// that WaitSent waits for a signal instead of polling.
+	created chan struct{}
 }
 
 type hang struct {
@@ -86,7 +89,7 @@ type fault struct {
 // New starts a fake whose clock is now (for created and sent dates and the
 // scheduling window). Close it when done.
 func New(now func() time.Time) *Server {
-	s := &Server{now: now, messages: map[string]*Message{}}
+	s := &Server{now: now, messages: map[string]*Message{}, created: make(chan struct{})}
 	mux := http.NewServeMux()
 	base := "/2010-04-01/Accounts/{account}/Messages"
 	mux.HandleFunc("GET "+base+".json", s.list)
@@ -220,6 +223,38 @@ func (s *Server) Scheduled(to string) []Message {
 		}
 	}
 	return out
+}
+
+// SentTo returns the messages sent through the REST API to to for sending
+// now (replies and notices, not scheduled reminders), oldest first.
+func (s *Server) SentTo(to string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		if m.To == to && m.Direction == "outbound-api" && m.SendAt.IsZero() {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// WaitSent waits until SentTo(to) holds at least n messages or timeout
+// passes, and returns what it holds then.
+func (s *Server) WaitSent(to string, n int, timeout time.Duration) []Message {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		created := s.created
+		s.mu.Unlock()
+		if got := s.SentTo(to); len(got) >= n {
+			return got
+		}
+		select {
+		case <-created:
+		case <-deadline.C:
+			return s.SentTo(to)
+		}
+	}
 }
 
 // Deleted returns the messages deleted so far, as they were when deleted.
@@ -359,6 +394,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	m.SID = s.newSID("SM")
 	s.messages[m.SID] = m
 	out := s.json(m)
+	close(s.created)
+	s.created = make(chan struct{})
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, out)
 }

@@ -8,8 +8,9 @@
 // deleteMessage, setWebhook and deleteWebhook. It enforces Telegram's limits
 // on messages (send and edit methods): 30 a second overall and one a second
 // per chat, answering 429 with retry_after, and can be told to answer 429 to
-// the next messages whatever the rate, 5xx to the next calls (Fail), or
-// late so that the client times out (Hang). It records every request and
+// the next messages whatever the rate, 5xx to the next calls (Fail), any
+// status and body to the next calls of one method (FailRaw), or late so
+// that the client times out (Hang). It records every request and
 // keeps every chat's messages, so tests can read replies, press buttons and
 // parse documents.
 package telegramtest
@@ -88,13 +89,21 @@ type Server struct {
 	accepted    []time.Time
 	lastChat    map[int64]time.Time
 	forced      []int
-	failures    []int     // statuses to answer the next calls with
+	failures    []int // statuses to answer the next calls with
+	raw         []rawFault
 	hangs       []hanging // next calls to answer late
 	limited     int
 	forcedSent  int
 	chats       map[int64][]*Message
 	webhookURL  string
 	webhookKey  string
+}
+
+// rawFault is an answer given as it is to the next call of a method.
+type rawFault struct {
+	method string
+	status int
+	body   string
 }
 
 type hanging struct {
@@ -170,6 +179,31 @@ func (s *Server) Fail(status, n int) {
 	for range n {
 		s.failures = append(s.failures, status)
 	}
+}
+
+// FailRaw makes the next n calls of method (getUpdates and deleteWebhook
+// included) answer status with body, written as it is, without taking
+// effect: a bare 500 from a proxy, or a Bot API answer whose description
+// echoes what it was sent. It comes before Fail's and Hang's faults.
+func (s *Server) FailRaw(method string, status int, body string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.raw = append(s.raw, rawFault{method, status, body})
+	}
+}
+
+// takeRaw returns the next raw fault for method, if any.
+func (s *Server) takeRaw(method string) (rawFault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.raw {
+		if f.method == method {
+			s.raw = append(s.raw[:i:i], s.raw[i+1:]...)
+			return f, true
+		}
+	}
+	return rawFault{}, false
 }
 
 // Hang makes the next n calls (any method but getMe and getUpdates) answer
@@ -391,6 +425,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Params = r.Form
 	req.ChatID, _ = strconv.ParseInt(r.Form.Get("chat_id"), 10, 64)
+
+	if f, ok := s.takeRaw(method); ok {
+		req.Status = f.status
+		s.record(req)
+		w.WriteHeader(f.status)
+		_, _ = io.WriteString(w, f.body)
+		return
+	}
 
 	if method == "getUpdates" {
 		status, body := s.getUpdates(r)
