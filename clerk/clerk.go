@@ -28,6 +28,8 @@ const (
 type Appointments interface {
 	ByCode(code string) (scheduling.Appointment, error)
 	SetStatus(code string, s scheduling.Status) (scheduling.Appointment, error)
+	// CheckIn checks in arrived people of the party booked under code.
+	CheckIn(code string, arrived int) (scheduling.Appointment, error)
 	Find(ids ...scheduling.Identity) (scheduling.Appointment, error)
 	Taken(office string, from, to time.Time) (map[int64]int, error)
 	Between(office string, from, to time.Time) ([]scheduling.Appointment, error)

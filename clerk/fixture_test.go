@@ -95,8 +95,8 @@ func (c storeCounters) DayCounts() ([]clerk.DayCount, error) {
 	return out, err
 }
 
-func (c storeCounters) CountWalkIn(office string, day scheduling.Date) error {
-	return c.s.CountWalkIn(office, day)
+func (c storeCounters) CountWalkIn(office string, day scheduling.Date, people int) error {
+	return c.s.CountWalkIn(office, day, people)
 }
 
 type fixtureOption func(*clerk.Config)

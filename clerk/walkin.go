@@ -16,6 +16,7 @@ import (
 type walkInData struct {
 	Slots     []slotOption
 	Languages []languageOption
+	MaxParty  int // the program's max_party: more than 1 asks how many people
 	Closed    bool
 }
 
@@ -32,7 +33,7 @@ func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal
 	if day.Before(s.today()) {
 		day = s.today()
 	}
-	data := walkInData{Languages: languageOptions(s.Program.Languages)}
+	data := walkInData{Languages: languageOptions(s.Program.Languages), MaxParty: s.Program.MaxParty}
 	closed, err := s.Closures.Closed(office.ID, day)
 	if err != nil {
 		s.internalError(w, r, "walk-in", err)
@@ -135,7 +136,7 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 	default:
 		s.audit(p, "walk-in", a.Code)
 		if s.Counters != nil {
-			if err := s.Counters.CountWalkIn(a.Office, scheduling.DateOf(a.Start.In(s.loc()))); err != nil {
+			if err := s.Counters.CountWalkIn(a.Office, scheduling.DateOf(a.Start.In(s.loc())), a.People()); err != nil {
 				s.Log.Error("clerk count walk-in", "err", err)
 			}
 		}

@@ -26,8 +26,9 @@ type DayCount struct {
 	// NoShow). An appointment deleted earlier by "delete my data" is not
 	// counted.
 	Booked, CheckedIn, NoShow, Cancelled int
-	// WalkIns counts the walk-ins clerks booked for the day (CountWalkIn),
-	// whatever became of them; they are among Booked once the day closes.
+	// WalkIns counts the people of the walk-ins clerks booked for the day
+	// (CountWalkIn), whatever became of them; they are among Booked once
+	// the day closes.
 	WalkIns int
 	ByLang  map[string]int // language -> people
 }
@@ -303,12 +304,13 @@ func (s *Store) Counters() ([]DayCount, error) {
 	return list, nil
 }
 
-// CountWalkIn adds one walk-in to office's counter of day. It is called
-// when a clerk books one, before the day closes: the count says how many
-// residents came without a booking, which no appointment record says
-// (promise P1 keeps records thin). CloseDay adds the rest of the day to
-// the same counter.
-func (s *Store) CountWalkIn(office string, day scheduling.Date) error {
+// CountWalkIn adds a walk-in of people (a party; below 1 counts as 1) to
+// office's counter of day. It is called when a clerk books one, before the
+// day closes: the count says how many residents came without a booking,
+// which no appointment record says (promise P1 keeps records thin). Like
+// every counter it counts people. CloseDay adds the rest of the day to the
+// same counter.
+func (s *Store) CountWalkIn(office string, day scheduling.Date, people int) error {
 	if err := checkText("office id", office, maxOffice); err != nil {
 		return fmt.Errorf("count walk-in: %w", err)
 	}
@@ -324,7 +326,7 @@ func (s *Store) CountWalkIn(office string, day scheduling.Date) error {
 				return err
 			}
 		}
-		c.WalkIns++
+		c.WalkIns += max(people, 1)
 		return counters.Put(ck, encodeCounter(c))
 	})
 	if err != nil {
