@@ -267,3 +267,27 @@ func TestRedact(t *testing.T) {
 		t.Errorf("second Redact = %d, %v", n, err)
 	}
 }
+
+// TestReminderPartyFits builds the reminder of a family of five (max_party
+// in the demo program) at every office, in every language, on a day with a
+// long date, and holds it to 3 SMS segments: the people line must not make
+// a reminder cost a fourth.
+func TestReminderPartyFits(t *testing.T) {
+	f := newFixture(t)
+	p := scheduling.Demo()
+	for _, lang := range p.Languages {
+		for _, o := range p.Offices {
+			a := scheduling.Appointment{
+				Office: o.ID, Start: time.Date(2026, 12, 30, 12, 45, 0, 0, chicago(t)), Lang: lang,
+				Code: "WXYZ78", Status: scheduling.StatusBooked, Party: p.MaxParty,
+			}
+			rem, ok := f.ch.reminder(a, lang, testNow)
+			if !ok {
+				t.Fatalf("%s %s: no reminder", lang, o.ID)
+			}
+			if n, _ := Segments(rem.body); n > conversations.MaxSegments {
+				t.Errorf("%s %s: reminder takes %d segments:\n%s", lang, o.ID, n, rem.body)
+			}
+		}
+	}
+}
