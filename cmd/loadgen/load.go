@@ -13,6 +13,10 @@ type result struct {
 	ok, failed int
 	elapsed    time.Duration
 	lat        []time.Duration // of every request, failed ones included; sorted
+	// Open loop only: the most requests outstanding at once, and how many
+	// were sent more than a millisecond after they were due (the
+	// generator itself falling behind).
+	peak, late int
 }
 
 func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -95,6 +99,7 @@ func closedLoop(conns, n int, d time.Duration, do request) result {
 func openLoop(rate float64, d time.Duration, maxInFlight int, do request) result {
 	var mu sync.Mutex
 	var res result
+	var inFlight atomic.Int64
 	sem := make(chan struct{}, maxInFlight)
 	n := int(rate * d.Seconds())
 	start := time.Now()
@@ -105,12 +110,18 @@ func openLoop(rate float64, d time.Duration, maxInFlight int, do request) result
 			time.Sleep(wait)
 		}
 		sem <- struct{}{}
+		if time.Since(due) > time.Millisecond {
+			res.late++ // only this goroutine writes late
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			now := inFlight.Add(1)
 			err := do(i%maxInFlight, i)
+			inFlight.Add(-1)
 			lat := time.Since(due)
 			mu.Lock()
 			defer mu.Unlock()
+			res.peak = max(res.peak, int(now))
 			res.record(i, lat, err)
 		})
 	}

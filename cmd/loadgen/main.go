@@ -47,6 +47,8 @@ func main() {
 		err = runCmd(os.Args[2:])
 	case "trivial":
 		err = trivialCmd(os.Args[2:])
+	case "probe":
+		err = probeCmd(os.Args[2:])
 	case "sessions":
 		err = sessionsCmd(os.Args[2:])
 	default:
@@ -122,7 +124,7 @@ func runCmd(args []string) error {
 		if *public == "" || *token == "" {
 			return fmt.Errorf("sms: --public-url and --token are required")
 		}
-		t := newTarget(*base, *public, *token, 512)
+		t := newTarget(*base, *public, *token, 1024)
 		nums := numbers()
 		*residents = min(*residents, len(nums))
 		say = func(i int, text string) error { return t.expect(nums[i], text) }

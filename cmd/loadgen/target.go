@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -32,11 +34,24 @@ type target struct {
 	base, public, token string
 	hc                  *http.Client
 	seq                 atomic.Int64
+	dials               atomic.Int64 // TCP connections opened
 }
 
-func newTarget(base, public, token string, conns int) *target {
-	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute}
-	return &target{base: base, public: public, token: token, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+// newTarget returns a target whose client keeps up to idle connections
+// open between requests; more may be open at once, and those beyond idle
+// are closed after their request.
+func newTarget(base, public, token string, idle int) *target {
+	t := &target{base: base, public: public, token: token}
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	tr := &http.Transport{
+		MaxIdleConns: idle, MaxIdleConnsPerHost: idle, IdleConnTimeout: time.Minute,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			t.dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+	t.hc = &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return t
 }
 
 // say sends text from number and returns the reply's text.

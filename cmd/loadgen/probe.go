@@ -1,0 +1,69 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cita-city/cita/channels/sms/twiliotest"
+)
+
+// probeCmd runs the conversation load closed loop, then open loop at the
+// given fractions of the closed-loop rate, and prints for each run what
+// it achieved with the connections it opened and the CPU the generator
+// and the server used: what docs/BENCHMARKS.md's account of the open-loop
+// figure rests on.
+func probeCmd(args []string) error {
+	fs := flag.NewFlagSet("probe", flag.ExitOnError)
+	bin := fs.String("bot", "bin/bot", "the bot binary")
+	d := fs.Duration("duration", 4*time.Second, "length of each run")
+	conns := fs.Int("conns", 64, "connections of the closed-loop run")
+	idle := fs.Int("idle", 128, "idle connections the client keeps")
+	maxConns := fs.Int("max-conns", 0, "connections the client may open at once (0: no limit)")
+	fracs := fs.String("fractions", "0.5,0.8,0.9", "open-loop rates as fractions of the closed-loop rate")
+	_ = fs.Parse(args)
+	tmp, err := os.MkdirTemp("", "cita-probe-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	fake := twiliotest.New(time.Now)
+	defer fake.Close()
+	b, err := startBot(*bin, filepath.Join(tmp, "fast"), fake.URL, false, nil)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	t := newTarget(b.base, publicURL, twiliotest.AuthToken, *idle)
+	t.hc.Transport.(*http.Transport).MaxConnsPerHost = *maxConns
+	nums := numbers()
+	talkers := nums[:*conns*4]
+	if r := closedLoop(*conns, len(talkers), 0, func(_, i int) error {
+		return t.expect(talkers[i], greetings[i%len(greetings)])
+	}); r.failed > 0 {
+		return fmt.Errorf("greeting: %v", r)
+	}
+	say := func(_, i int) error { return t.expect(talkers[i%len(talkers)], "2") }
+	fmt.Printf("# load average %.2f\n", loadAvg())
+	dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
+	cr := closedLoop(*conns, 0, *d, say)
+	fmt.Printf("closed %d conns: %v; %d dials, %v\n", *conns, cr, t.dials.Load()-dials, cpu.stop())
+	for _, f := range strings.Split(*fracs, ",") {
+		frac, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return err
+		}
+		time.Sleep(500 * time.Millisecond)
+		rate := frac * cr.rate()
+		dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
+		r := openLoop(rate, *d, 4096, say)
+		fmt.Printf("open %.2f (%.0f/s): %v; achieved %.1f%%, peak %d in flight, %d sent late, %d dials, %v\n",
+			frac, rate, r, 100*r.rate()/rate, r.peak, r.late, t.dials.Load()-dials, cpu.stop())
+	}
+	return nil
+}
