@@ -51,6 +51,12 @@ func benchCmd(args []string) error {
 	self := fs.String("self", os.Args[0], "this binary (for the baseline server)")
 	d := fs.Duration("duration", 4*time.Second, "length of each timed run")
 	conns := fs.Int("conns", 64, "connections of the closed-loop runs")
+	surgeOnly := fs.Bool("surge-only", false, "measure the hash ceiling and run the surge, nothing else")
+	var sc surgeConfig
+	surgeFactor := fs.Float64("surge-factor", 3, "surge rate, in hash ceilings")
+	fs.DurationVar(&sc.d, "surge-duration", 30*time.Second, "length of the surge")
+	fs.DurationVar(&sc.drainCap, "surge-drain", 2*time.Minute, "longest wait after the surge for the replies owed")
+	fs.DurationVar(&sc.after, "surge-after", 30*time.Second, "goroutines are counted this long after the surge")
 	_ = fs.Parse(args)
 	tmp, err := os.MkdirTemp("", "cita-bench-")
 	if err != nil {
@@ -67,6 +73,23 @@ func benchCmd(args []string) error {
 	ceiling := float64(runtime.NumCPU()) / hash.Seconds()
 	bench("argon2id_hash_ms", float64(hash.Microseconds())/1000, "ms")
 	bench("hash_ceiling", ceiling, "msg/s")
+	sc.rate = *surgeFactor * ceiling
+
+	fake := twiliotest.New(time.Now)
+	defer fake.Close()
+	rr, err := newRestReplies(fake.URL)
+	if err != nil {
+		return err
+	}
+	defer rr.Close()
+	if *surgeOnly {
+		rep, err := surge(*bin, tmp, fake.URL, numbers(), sc)
+		if err != nil {
+			return err
+		}
+		rep.report(sc, ceiling)
+		return nil
+	}
 
 	// Raw bbolt: sequential single-key Update with fsync, on the same disk.
 	upd, err := boltUpdates(filepath.Join(tmp, "raw.db"), 2*time.Second)
@@ -115,14 +138,11 @@ func benchCmd(args []string) error {
 	ratio("update_webhook_vs_update", fr.rate()/upd)
 	floor.stop()
 
-	fake := twiliotest.New(time.Now)
-	defer fake.Close()
-
 	// Conversation and booking, hashing made cheap: every measured request
 	// comes from a resident whose session (and hash) already exists.
 	tg := telegramtest.NewServer()
 	defer tg.Close()
-	fast, err := startBot(*bin, filepath.Join(tmp, "fast"), fake.URL, false, nil,
+	fast, err := startBot(*bin, filepath.Join(tmp, "fast"), rr.URL, false, nil,
 		"TELEGRAM_BOT_TOKEN="+tg.Token, "TELEGRAM_API_ENDPOINT="+tg.Endpoint(),
 		"CITA_TELEGRAM_WEBHOOK_URL="+publicURL+"/webhooks/telegram", "TELEGRAM_WEBHOOK_SECRET="+tgSecret)
 	if err != nil {
@@ -242,32 +262,42 @@ func benchCmd(args []string) error {
 	fast.stop()
 
 	// New residents: the first message from a new number, production hashing.
-	prod, err := startBot(*bin, filepath.Join(tmp, "prod"), fake.URL, true, nil)
+	prod, err := startBot(*bin, filepath.Join(tmp, "prod"), rr.URL, true, nil)
 	if err != nil {
 		return err
 	}
 	defer prod.stop()
 	pt := newTarget(prod.base, publicURL, twiliotest.AuthToken, 2**conns)
 	fresh := take(len(nums) - next)
-	nr := closedLoop(4*runtime.NumCPU(), 0, *d, func(_, i int) error {
-		return pt.expect(fresh[i%len(fresh)], greetings[i%len(greetings)])
-	})
+	// A new resident's answer is their reply, whichever way it comes: in
+	// the webhook's TwiML, or (since issue 12) through the REST API after
+	// an empty acknowledgement.
+	firstReply := func(i int) error {
+		return pt.firstReply(rr, fresh[i%len(fresh)], greetings[i%len(greetings)], 30*time.Second)
+	}
+	nr := closedLoop(4*runtime.NumCPU(), 0, *d, func(_, i int) error { return firstReply(i) })
 	logf("new residents: %v", nr)
 	bench("new_resident_rps", nr.rate(), "msg/s")
 	bench("new_resident_p99_ms", nr.pct(99), "ms")
 	ratio("new_resident_vs_hash_ceiling", nr.rate()/ceiling)
-	fresh = fresh[min(nr.ok+nr.failed, len(fresh)-1):] // numbers not seen yet
-	nr80 := openLoop(0.8*nr.rate(), *d, 4096, func(_, i int) error {
-		return pt.expect(fresh[i%len(fresh)], greetings[i%len(greetings)])
-	})
+	seen := min(nr.ok+nr.failed, len(fresh)-1) // fresh[seen:] not seen yet
+	nr80 := openLoop(0.8*nr.rate(), *d, 4096, func(_, i int) error { return firstReply(seen + i) })
 	logf("new residents at 80%% of max: %v", nr80)
 	bench("new_resident_p99_at_80pct_ms", nr80.pct(99), "ms")
 	worst80 = max(worst80, nr80.pct(99))
 	bench("webhook_p99_at_80pct_ms", worst80, "ms")
 	prod.stop()
 
+	// A surge of new residents beyond what the hashing can serve, against
+	// a server of its own, which sees every number for the first time.
+	rep, err := surge(*bin, tmp, fake.URL, nums, sc)
+	if err != nil {
+		return err
+	}
+	rep.report(sc, ceiling)
+
 	// The clerk's day list with 2,000 appointments.
-	if err := dayList(*bin, filepath.Join(tmp, "clerk"), fake.URL); err != nil {
+	if err := dayList(*bin, filepath.Join(tmp, "clerk"), rr.URL); err != nil {
 		return err
 	}
 

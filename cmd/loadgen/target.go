@@ -101,6 +101,22 @@ func (t *target) expect(from, text string) error {
 	return nil
 }
 
+// firstReply says text from a number the server has not heard from and
+// fails unless a reply comes back within wait: in the webhook's TwiML, or
+// through the REST API (noted by rr) after an empty acknowledgement.
+func (t *target) firstReply(rr *restReplies, from, text string, wait time.Duration) error {
+	reply, err := t.say(from, text)
+	switch {
+	case err != nil:
+		return err
+	case reply != "":
+		return nil
+	case !rr.wait(from, wait):
+		return fmt.Errorf("no reply through the REST API within %v", wait)
+	}
+	return nil
+}
+
 // book says the last step of a booking and fails unless it was booked.
 func (t *target) book(from string) error {
 	reply, err := t.say(from, "1")
