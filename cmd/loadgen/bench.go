@@ -52,7 +52,7 @@ func benchCmd(args []string) error {
 	d := fs.Duration("duration", 4*time.Second, "length of each timed run")
 	conns := fs.Int("conns", 64, "connections of the closed-loop runs")
 	surgeOnly := fs.Bool("surge-only", false, "measure the hash ceiling and run the surge, nothing else")
-	var sc surgeConfig
+	sc := surgeConfig{grace: 5 * time.Second}
 	surgeFactor := fs.Float64("surge-factor", 3, "surge rate, in hash ceilings")
 	fs.DurationVar(&sc.d, "surge-duration", 30*time.Second, "length of the surge")
 	fs.DurationVar(&sc.drainCap, "surge-drain", 2*time.Minute, "longest wait after the surge for the replies owed")

@@ -28,6 +28,9 @@ type surgeConfig struct {
 	d        time.Duration
 	drainCap time.Duration // longest wait after the surge for replies still owed
 	after    time.Duration // goroutines are counted this long after the surge ended
+	// grace is how long replies still owed once the admission queue is
+	// empty may take to arrive through the REST API.
+	grace time.Duration
 }
 
 // outcome is what one sender of a surge got.
@@ -41,16 +44,16 @@ const (
 
 // surgeReport is what a surge run measured.
 type surgeReport struct {
-	acks                     result // webhook answer times, from when each was due
-	twiml, acked, restLate   int    // senders answered in TwiML; acknowledged; of those, replied through REST
-	drain                    time.Duration
-	queueLeft                float64
-	stretches                float64 // during the d of the surge; -1: the server does not count them
-	busy                     float64 // -1: not counted
-	goroutinesBefore         float64
-	goroutinesAfter          float64 // cfg.after after the surge ended
-	goroutinesDrained        float64 // once the replies were in, or the drain cap passed
-	queueAtAfter             float64
+	acks                   result // webhook answer times, from when each was due
+	twiml, acked, restLate int    // senders answered in TwiML; acknowledged; of those, replied through REST
+	drain                  time.Duration
+	queueLeft              float64
+	stretches              float64 // during the d of the surge; -1: the server does not count them
+	busy                   float64 // -1: not counted
+	goroutinesBefore       float64
+	goroutinesAfter        float64 // cfg.after after the surge ended
+	goroutinesDrained      float64 // once the replies were in, or the drain cap passed
+	queueAtAfter           float64
 }
 
 // repliedPct is the share of senders who got a reply, in TwiML or through
@@ -64,8 +67,9 @@ func (s surgeReport) repliedPct() float64 {
 }
 
 // surge starts `bot serve` with production hashing under dir, its Twilio
-// REST API the fake at twilioURL behind a restReplies of its own, and sends it cfg.rate first messages a second from
-// numbers it has never seen, for cfg.d. Then it waits, up to cfg.drainCap,
+// REST API the fake at twilioURL behind a restReplies of its own, and
+// sends it cfg.rate first messages a second from numbers it has never
+// seen, for cfg.d. Then it waits, up to cfg.drainCap,
 // for the admission queue to empty and the replies owed to arrive, and
 // counts the server's goroutines cfg.after after the surge ended.
 func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeReport, error) {
@@ -84,7 +88,14 @@ func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeRep
 		return rep, err
 	}
 	defer b.stop()
-	before, err := scrape(b.base)
+	return runSurge(b.base, rr, nums[:n], cfg)
+}
+
+// runSurge sends the surge to the server at base, whose replies through
+// the REST API rr notes, one first message from each of senders.
+func runSurge(base string, rr *restReplies, senders []string, cfg surgeConfig) (surgeReport, error) {
+	rep := surgeReport{stretches: -1, busy: -1}
+	before, err := scrape(base)
 	if err != nil {
 		return rep, err
 	}
@@ -92,14 +103,15 @@ func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeRep
 
 	// Twilio opens connections as it needs them: no pool bound, and it
 	// gives up on a webhook after 15 s.
-	t := newTarget(b.base, publicURL, twiliotest.AuthToken, 4096)
+	t := newTarget(base, publicURL, twiliotest.AuthToken, 4096)
 	t.hc.Timeout = twilioWebhookTimeout
-	outs := make([]outcome, n)
+	nums := senders
+	outs := make([]outcome, len(senders))
 	var atEnd map[string]float64
 	var endErr error
 	var endDone sync.WaitGroup
 	endDone.Add(1)
-	time.AfterFunc(cfg.d, func() { defer endDone.Done(); atEnd, endErr = scrape(b.base) })
+	time.AfterFunc(cfg.d, func() { defer endDone.Done(); atEnd, endErr = scrape(base) })
 	rep.acks = openLoop(cfg.rate, cfg.d, 1<<14, func(_, i int) error {
 		reply, err := t.say(nums[i], greetings[i%len(greetings)])
 		switch {
@@ -128,7 +140,7 @@ func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeRep
 	var afterErr error
 	var afterDone sync.WaitGroup
 	afterDone.Add(1)
-	time.AfterFunc(time.Until(ended.Add(cfg.after)), func() { defer afterDone.Done(); after, afterErr = scrape(b.base) })
+	time.AfterFunc(time.Until(ended.Add(cfg.after)), func() { defer afterDone.Done(); after, afterErr = scrape(base) })
 	owed := func() int {
 		k := 0
 		for i, o := range outs {
@@ -140,7 +152,7 @@ func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeRep
 	}
 	var emptySince time.Time
 	for {
-		m, err := scrape(b.base)
+		m, err := scrape(base)
 		if err != nil {
 			return rep, err
 		}
@@ -150,8 +162,8 @@ func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeRep
 			emptySince = time.Now()
 		}
 		// Once the queue is empty, a reply still owed can only be on its
-		// way through the REST API: a few seconds, not more.
-		if left == 0 || !emptySince.IsZero() && time.Since(emptySince) > 5*time.Second || time.Since(ended) > cfg.drainCap {
+		// way through the REST API.
+		if left == 0 || !emptySince.IsZero() && time.Since(emptySince) > cfg.grace || time.Since(ended) > cfg.drainCap {
 			break
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -162,7 +174,7 @@ func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeRep
 		return rep, fmt.Errorf("metrics %v after the surge: %w", cfg.after, afterErr)
 	}
 	rep.goroutinesAfter, rep.queueAtAfter = after[metricGoroutines], after[metricQueue]
-	drained, err := scrape(b.base)
+	drained, err := scrape(base)
 	if err != nil {
 		return rep, err
 	}
