@@ -25,6 +25,8 @@ func probeCmd(args []string) error {
 	conns := fs.Int("conns", 64, "connections of the closed-loop run")
 	idle := fs.Int("idle", 128, "idle connections the client keeps")
 	maxConns := fs.Int("max-conns", 0, "connections the client may open at once (0: no limit)")
+	noKeepAlive := fs.Bool("no-keepalive", false, "open loop: a new connection for every request")
+	fixed := fs.Float64("rate", 0, "open loop at this rate instead of fractions of the closed-loop rate")
 	fracs := fs.String("fractions", "0.5,0.8,0.9", "open-loop rates as fractions of the closed-loop rate")
 	_ = fs.Parse(args)
 	tmp, err := os.MkdirTemp("", "cita-probe-")
@@ -53,6 +55,7 @@ func probeCmd(args []string) error {
 	dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
 	cr := closedLoop(*conns, 0, *d, say)
 	fmt.Printf("closed %d conns: %v; %d dials, %v\n", *conns, cr, t.dials.Load()-dials, cpu.stop())
+	t.hc.Transport.(*http.Transport).DisableKeepAlives = *noKeepAlive
 	for _, f := range strings.Split(*fracs, ",") {
 		frac, err := strconv.ParseFloat(f, 64)
 		if err != nil {
@@ -60,10 +63,15 @@ func probeCmd(args []string) error {
 		}
 		time.Sleep(500 * time.Millisecond)
 		rate := frac * cr.rate()
+		if *fixed > 0 {
+			rate, frac = *fixed, *fixed/cr.rate()
+		}
 		dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
 		r := openLoop(rate, *d, 4096, say)
-		fmt.Printf("open %.2f (%.0f/s): %v; achieved %.1f%%, peak %d in flight, %d sent late, %d dials, %v\n",
-			frac, rate, r, 100*r.rate()/rate, r.peak, r.late, t.dials.Load()-dials, cpu.stop())
+		u := cpu.stop()
+		per := func(cores float64) float64 { return cores * r.elapsed.Seconds() / float64(r.ok+r.failed) * 1e6 }
+		fmt.Printf("open %.2f (%.0f/s): %v; achieved %.1f%%, peak %d in flight, %d sent late, %d dials, %v; per request %.0f µs generator, %.0f µs server\n",
+			frac, rate, r, 100*r.rate()/rate, r.peak, r.late, t.dials.Load()-dials, u, per(u.gen), per(u.server))
 	}
 	return nil
 }
