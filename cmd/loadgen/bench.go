@@ -179,7 +179,7 @@ func benchCmd(args []string) error {
 	talk := func(_, i int) error { return t.expect(talkers[i%len(talkers)], "2") }
 	sus, trials := searchSustained(cr.rate(), 5, func(rate float64) result {
 		time.Sleep(300 * time.Millisecond) // the last run's connections settle
-		return openLoop(rate, 3*time.Second, 4096, talk)
+		return trialRun(rate, 3*time.Second, talk)
 	})
 	for _, tr := range trials {
 		logf("conversation open loop, %v", tr)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -39,7 +40,7 @@ func (r *result) record(i int, lat time.Duration, err error) {
 	r.lat = append(r.lat, lat)
 	if err != nil {
 		r.failed++
-		if r.failed <= 3 {
+		if r.failed <= 3 && !errors.Is(err, errGaveUp) {
 			logf("request %d: %v", i, err)
 		}
 	} else {

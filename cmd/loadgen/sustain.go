@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
@@ -75,4 +77,28 @@ func searchSustained(hi float64, steps int, try func(rate float64) result) (floa
 		}
 	}
 	return best, trials
+}
+
+// errGaveUp fails the requests of a trial that can no longer be sustained.
+var errGaveUp = errors.New("not sent: the run was already not sustained")
+
+// trialRun runs do open loop at rate for d, but stops sending once more
+// than 1% of the requests took longer than maxSustainedP99 on their own:
+// the run can no longer be sustained, and a backlog of seconds (a run
+// well beyond capacity took three times its length) would only slow the
+// search and the runs after it.
+func trialRun(rate float64, d time.Duration, do request) result {
+	var slow atomic.Int64
+	limit := int64(rate*d.Seconds()/100) + 1
+	return openLoop(rate, d, 4096, func(w, i int) error {
+		if slow.Load() > limit {
+			return errGaveUp
+		}
+		start := time.Now()
+		err := do(w, i)
+		if time.Since(start) > maxSustainedP99 {
+			slow.Add(1)
+		}
+		return err
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -169,5 +170,24 @@ func TestParseStatCPU(t *testing.T) {
 	// This process's own line is readable and has used some CPU.
 	if got, err := procCPU("self"); err != nil || got <= 0 || math.IsNaN(got.Seconds()) {
 		t.Errorf("procCPU(self) = %v, %v", got, err)
+	}
+}
+
+// TestTrialRunGivesUp: once more than 1% of a trial's requests were slow,
+// the rest are not sent, and the trial is not sustained.
+func TestTrialRunGivesUp(t *testing.T) {
+	var sent atomic.Int64
+	r := trialRun(100, time.Second, func(_, i int) error {
+		sent.Add(1)
+		if i >= 10 {
+			time.Sleep(maxSustainedP99 + 10*time.Millisecond)
+		}
+		return nil
+	})
+	if n := sent.Load(); n >= 60 {
+		t.Errorf("%d of 100 requests sent; want the trial to stop soon after the first slow ones", n)
+	}
+	if r.ok+r.failed != 100 || sustainedAt(r, 100) {
+		t.Errorf("%v judged sustained, or requests missing", r)
 	}
 }
