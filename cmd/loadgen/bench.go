@@ -188,8 +188,15 @@ func benchCmd(args []string) error {
 	ratio("conversation_sustained_vs_closed", sus/cr.rate())
 	dials, cpu := t.dials.Load(), startCPU(fast.cmd.Process.Pid)
 	at80 := openLoop(0.8*sus, *d, 4096, talk)
+	use, opened := cpu.stop(), t.dials.Load()-dials
 	logf("conversation at 80%% of sustained (%.0f/s): %v; %d connections opened, %v, load average %.2f",
-		0.8*sus, at80, t.dials.Load()-dials, cpu.stop(), loadAvg())
+		0.8*sus, at80, opened, use, loadAvg())
+	// Where the time of that run went: the CPU of the generator, of the
+	// server and of the rest of the machine, and new connections.
+	bench("conversation_80pct_generator_cpu", use.gen, "cores")
+	bench("conversation_80pct_server_cpu", use.server, "cores")
+	bench("conversation_80pct_other_cpu", use.other, "cores")
+	bench("conversation_80pct_conns_opened", float64(opened), "count")
 
 	// Booking: residents brought to the last step, then the confirmations timed.
 	prepare := func(n int) ([]string, error) {
