@@ -166,8 +166,9 @@ func benchCmd(args []string) error {
 		turn[w]++
 		return t.expect(talkers[w*4+turn[w]%4], "2")
 	}
+	crCPU := startCPU(fast.cmd.Process.Pid)
 	cr := closedLoop(*conns, 0, *d, converse)
-	logf("conversation: %v", cr)
+	logf("conversation: %v; %v", cr, crCPU.stop())
 	bench("conversation_rps", cr.rate(), "req/s")
 	bench("conversation_p99_ms", cr.pct(99), "ms")
 	ratio("conversation_vs_baseline", cr.rate()/br.rate())
