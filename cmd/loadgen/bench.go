@@ -155,7 +155,7 @@ func benchCmd(args []string) error {
 
 	talkers := take(*conns * 4)
 	if r := closedLoop(*conns, len(talkers), 0, func(_, i int) error {
-		return t.expect(talkers[i], greetings[i%len(greetings)])
+		return t.firstReply(rr, talkers[i], greetings[i%len(greetings)], 30*time.Second)
 	}); r.failed > 0 {
 		return fmt.Errorf("greeting: %v", r)
 	}
@@ -164,7 +164,7 @@ func benchCmd(args []string) error {
 	turn := make([]int, *conns)
 	converse := func(w, _ int) error {
 		turn[w]++
-		return t.expect(talkers[w*4+turn[w]%4], "2")
+		return t.expect(talkers[w*4+turn[w]%4], converseText(turn[w]/4))
 	}
 	crCPU := startCPU(fast.cmd.Process.Pid)
 	cr := closedLoop(*conns, 0, *d, converse)
@@ -177,7 +177,7 @@ func benchCmd(args []string) error {
 	// every request beyond the idle pool opened a connection of its own and
 	// the run collapsed (docs/BENCHMARKS.md, "The open-loop figure").
 	t.hc.Transport.(*http.Transport).MaxConnsPerHost = 2 * *conns
-	talk := func(_, i int) error { return t.expect(talkers[i%len(talkers)], "2") }
+	talk := func(_, i int) error { return t.expect(talkers[i%len(talkers)], converseText(i/len(talkers))) }
 	sus, trials := searchSustained(cr.rate(), 5, func(rate float64) result {
 		time.Sleep(300 * time.Millisecond) // the last run's connections settle
 		return trialRun(rate, 3*time.Second, talk)
@@ -203,7 +203,13 @@ func benchCmd(args []string) error {
 	prepare := func(n int) ([]string, error) {
 		who := take(n)
 		r := closedLoop(*conns, n, 0, func(_, i int) error {
-			for _, step := range []string{"4", "1", "2", "1"} {
+			// Book, the first office, its second day, its third time: no
+			// step repeats the one before, nor does the confirmation ("1")
+			// that follows (a repeat within seconds would do nothing).
+			if err := t.firstReply(rr, who[i], "4", 30*time.Second); err != nil {
+				return err
+			}
+			for _, step := range []string{"1", "2", "3"} {
 				if err := t.expect(who[i], step); err != nil {
 					return err
 				}

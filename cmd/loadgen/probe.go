@@ -46,11 +46,12 @@ func probeCmd(args []string) error {
 	nums := numbers()
 	talkers := nums[:*conns*4]
 	if r := closedLoop(*conns, len(talkers), 0, func(_, i int) error {
-		return t.expect(talkers[i], greetings[i%len(greetings)])
+		_, err := t.say(talkers[i], greetings[i%len(greetings)]) // the reply may come through REST
+		return err
 	}); r.failed > 0 {
 		return fmt.Errorf("greeting: %v", r)
 	}
-	say := func(_, i int) error { return t.expect(talkers[i%len(talkers)], "2") }
+	say := func(_, i int) error { return t.expect(talkers[i%len(talkers)], converseText(i/len(talkers))) }
 	fmt.Printf("# load average %.2f\n", loadAvg())
 	dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
 	cr := closedLoop(*conns, 0, *d, say)

@@ -26,6 +26,17 @@ const cityNumber = "+13125550100"
 // greetings open sessions in the program's languages.
 var greetings = []string{"hello", "hola", "dzień dobry", "你好", "مرحبا", "bonjour", "kumusta", "привіт"}
 
+// converseText is what a resident of the conversation run sends in round
+// k: "what to bring" from the menu, then back to the menu. Consecutive
+// messages differ, so none is taken for a resent one (the engine does
+// nothing for the same text again within seconds).
+func converseText(k int) string {
+	if k%2 == 0 {
+		return "2"
+	}
+	return "menu"
+}
+
 // codeRE matches a confirmation code.
 var codeRE = regexp.MustCompile(fmt.Sprintf(`\b[%s]{%d}\b`, regexp.QuoteMeta(scheduling.CodeAlphabet), scheduling.CodeLen))
 
