@@ -150,7 +150,8 @@ func runCmd(args []string) error {
 	if r := closedLoop(min(64, *residents), *residents, 0, func(_, i int) error { return greet(i, greetings[i%len(greetings)]) }); r.failed > 0 {
 		return fmt.Errorf("greeting: %v", r)
 	}
-	do := func(_, i int) error { return say(i%*residents, converseText(i / *residents)) }
+	conv := newConversation(*residents)
+	do := func(_, i int) error { k := i % *residents; return say(k, conv.next(k)) }
 	var r result
 	if *rate > 0 {
 		r = openLoop(*rate, *d, 1024, do)

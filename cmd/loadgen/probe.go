@@ -51,7 +51,8 @@ func probeCmd(args []string) error {
 	}); r.failed > 0 {
 		return fmt.Errorf("greeting: %v", r)
 	}
-	say := func(_, i int) error { return t.expect(talkers[i%len(talkers)], converseText(i/len(talkers))) }
+	conv := newConversation(len(talkers))
+	say := func(_, i int) error { k := i % len(talkers); return t.expect(talkers[k], conv.next(k)) }
 	fmt.Printf("# load average %.2f\n", loadAvg())
 	dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
 	cr := closedLoop(*conns, 0, *d, say)

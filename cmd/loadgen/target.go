@@ -26,12 +26,20 @@ const cityNumber = "+13125550100"
 // greetings open sessions in the program's languages.
 var greetings = []string{"hello", "hola", "dzień dobry", "你好", "مرحبا", "bonjour", "kumusta", "привіт"}
 
-// converseText is what a resident of the conversation run sends in round
-// k: "what to bring" from the menu, then back to the menu. Consecutive
-// messages differ, so none is taken for a resent one (the engine does
-// nothing for the same text again within seconds).
-func converseText(k int) string {
-	if k%2 == 0 {
+// conversation hands each resident of the conversation run its next text:
+// "what to bring" from the menu, then back to the menu, and so on.
+// Consecutive messages of a resident differ, across runs too, so none is
+// taken for a resent one (the engine does nothing for the same text again
+// within seconds).
+type conversation struct{ turns []atomic.Int64 }
+
+func newConversation(residents int) *conversation {
+	return &conversation{turns: make([]atomic.Int64, residents)}
+}
+
+// next returns the text resident k sends next.
+func (c *conversation) next(k int) string {
+	if c.turns[k].Add(1)%2 == 1 {
 		return "2"
 	}
 	return "menu"
