@@ -13,19 +13,25 @@ import (
 	"time"
 )
 
-// restReplies stands between the bot and the Twilio fake and notes every
-// message the bot sends through the REST Messages endpoint at once (not a
-// scheduled reminder): since issue 12, a new resident's webhook is
-// acknowledged with empty TwiML and their reply follows that way. It
-// keeps, per number, only that a reply was sent; numbers are never
-// logged.
+// restReplies stands between the bot and the Twilio fake and counts the
+// messages the bot sends to each number through the REST Messages
+// endpoint at once (not scheduled reminders): since issue 12, a new
+// resident's webhook is acknowledged with empty TwiML and their reply
+// follows that way. It keeps, per number, only how many were sent;
+// numbers are never logged.
 type restReplies struct {
 	URL string
 	srv *httptest.Server
 
-	mu      sync.Mutex
-	replied map[string]chan struct{} // closed once a reply to the number was sent
-	sent    map[string]bool
+	mu   sync.Mutex
+	nums map[string]*replyCount
+}
+
+// replyCount is the replies sent to one number so far; more is closed
+// (and replaced) whenever one more is sent.
+type replyCount struct {
+	n    int
+	more chan struct{}
 }
 
 // newRestReplies starts a proxy to the Twilio fake at fakeURL; point the
@@ -35,7 +41,7 @@ func newRestReplies(fakeURL string) (*restReplies, error) {
 	if err != nil {
 		return nil, err
 	}
-	rr := &restReplies{replied: map[string]chan struct{}{}, sent: map[string]bool{}}
+	rr := &restReplies{nums: map[string]*replyCount{}}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	rr.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/Messages.json") {
@@ -62,51 +68,60 @@ func newRestReplies(fakeURL string) (*restReplies, error) {
 // Close stops the proxy.
 func (rr *restReplies) Close() { rr.srv.Close() }
 
+// state returns number's count; the caller holds rr.mu.
+func (rr *restReplies) state(number string) *replyCount {
+	c, ok := rr.nums[number]
+	if !ok {
+		c = &replyCount{more: make(chan struct{})}
+		rr.nums[number] = c
+	}
+	return c
+}
+
 func (rr *restReplies) note(to string) {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	if rr.sent[to] {
-		return
-	}
-	rr.sent[to] = true
-	if ch, ok := rr.replied[to]; ok {
-		close(ch)
-	}
+	c := rr.state(to)
+	c.n++
+	close(c.more)
+	c.more = make(chan struct{})
 }
 
-// got returns a channel closed once a reply to number has been sent.
-func (rr *restReplies) got(number string) <-chan struct{} {
+// count returns how many replies were sent to number so far.
+func (rr *restReplies) count(number string) int {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
-	ch, ok := rr.replied[number]
-	if !ok {
-		ch = make(chan struct{})
-		rr.replied[number] = ch
-		if rr.sent[number] {
-			close(ch)
-		}
+	if c, ok := rr.nums[number]; ok {
+		return c.n
 	}
-	return ch
+	return 0
 }
 
 // has tells whether a reply to number has been sent.
-func (rr *restReplies) has(number string) bool {
-	rr.mu.Lock()
-	defer rr.mu.Unlock()
-	return rr.sent[number]
-}
+func (rr *restReplies) has(number string) bool { return rr.count(number) > 0 }
 
-// wait waits up to d for a reply to number.
-func (rr *restReplies) wait(number string, d time.Duration) bool {
+// waitPast waits up to d for more than n replies to number.
+func (rr *restReplies) waitPast(number string, n int, d time.Duration) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	select {
-	case <-rr.got(number):
-		return true
-	case <-ctx.Done():
-		return false
+	for {
+		rr.mu.Lock()
+		c := rr.state(number)
+		got, more := c.n, c.more
+		rr.mu.Unlock()
+		if got > n {
+			return true
+		}
+		select {
+		case <-more:
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
+
+// wait waits up to d for a first reply to number.
+func (rr *restReplies) wait(number string, d time.Duration) bool { return rr.waitPast(number, 0, d) }
 
 // statusWriter remembers the status a handler answered.
 type statusWriter struct {

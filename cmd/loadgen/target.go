@@ -124,16 +124,25 @@ func (t *target) expect(from, text string) error {
 // fails unless a reply comes back within wait: in the webhook's TwiML, or
 // through the REST API (noted by rr) after an empty acknowledgement.
 func (t *target) firstReply(rr *restReplies, from, text string, wait time.Duration) error {
+	_, err := t.reply(rr, from, text, wait)
+	return err
+}
+
+// reply says text from a number and waits up to wait for its reply: in
+// the webhook's TwiML, or through the REST API (noted by rr) after an
+// empty acknowledgement. viaREST tells which.
+func (t *target) reply(rr *restReplies, from, text string, wait time.Duration) (viaREST bool, err error) {
+	before := rr.count(from)
 	reply, err := t.say(from, text)
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case reply != "":
-		return nil
-	case !rr.wait(from, wait):
-		return fmt.Errorf("no reply through the REST API within %v", wait)
+		return false, nil
+	case !rr.waitPast(from, before, wait):
+		return true, fmt.Errorf("no reply through the REST API within %v", wait)
 	}
-	return nil
+	return true, nil
 }
 
 // book says the last step of a booking and fails unless it was booked.
