@@ -18,6 +18,9 @@ type result struct {
 	// were sent more than a millisecond after they were due (the
 	// generator itself falling behind).
 	peak, late int
+	// Requests not sent because the run gave up (errGaveUp, see
+	// trialRun); counted as failed too.
+	skipped int
 }
 
 func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -38,12 +41,16 @@ func (r result) pct(p float64) float64 {
 // three failures.
 func (r *result) record(i int, lat time.Duration, err error) {
 	r.lat = append(r.lat, lat)
-	if err != nil {
+	switch {
+	case errors.Is(err, errGaveUp):
 		r.failed++
-		if r.failed <= 3 && !errors.Is(err, errGaveUp) {
+		r.skipped++
+	case err != nil:
+		r.failed++
+		if r.failed-r.skipped <= 3 {
 			logf("request %d: %v", i, err)
 		}
-	} else {
+	default:
 		r.ok++
 	}
 }

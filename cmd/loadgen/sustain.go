@@ -40,6 +40,12 @@ func (t trial) String() string {
 	if t.ok {
 		verdict = "sustained"
 	}
+	if t.res.skipped > 0 {
+		verdict += fmt.Sprintf(" (stopped: %d not sent)", t.res.skipped)
+	}
+	if n := t.res.failed - t.res.skipped; n > 0 {
+		verdict += fmt.Sprintf(" (%d failed)", n)
+	}
 	return fmt.Sprintf("%.0f/s offered: %.1f%% achieved, p99 %.2f ms, %s", t.rate, 100*t.res.rate()/t.rate, t.res.pct(99), verdict)
 }
 

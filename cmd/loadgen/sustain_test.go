@@ -187,7 +187,7 @@ func TestTrialRunGivesUp(t *testing.T) {
 	if n := sent.Load(); n >= 60 {
 		t.Errorf("%d of 100 requests sent; want the trial to stop soon after the first slow ones", n)
 	}
-	if r.ok+r.failed != 100 || sustainedAt(r, 100) {
-		t.Errorf("%v judged sustained, or requests missing", r)
+	if r.ok+r.failed != 100 || r.skipped == 0 || r.skipped != r.failed || sustainedAt(r, 100) {
+		t.Errorf("%v (%d not sent) judged sustained, or requests missing", r, r.skipped)
 	}
 }
