@@ -13,6 +13,9 @@
 //	loadgen run --channel telegram --url URL --secret SECRET [--conns N | --rate R] [--duration D]
 //	loadgen trivial --addr ADDR [--db FILE]  the baseline: a trivial net/http handler
 //	loadgen sessions --n N          memory per live conversation session
+//	loadgen probe --bot BIN [--fractions F,F | --rate R] [--idle N] [--max-conns N] [--no-keepalive]
+//	                                 the conversation open loop against closed loop, with
+//	                                 connections opened and CPU of generator, server and others
 package main
 
 import (

@@ -203,4 +203,31 @@ func TestRestRepliesScheduled(t *testing.T) {
 	if rr.wait(a, 10*time.Millisecond) {
 		t.Error("wait for a number never replied to returned true")
 	}
+	// A second reply to b is one more, not the first again.
+	if rr.waitPast(b, 1, 10*time.Millisecond) {
+		t.Error("waitPast(b, 1) returned true after one reply")
+	}
+	go func() { woke <- rr.waitPast(b, 1, 5*time.Second) }()
+	post(url.Values{"To": {b}, "Body": {"menu"}, "MessagingServiceSid": {twiliotest.ServiceSID}})
+	if !<-woke || rr.count(b) != 2 {
+		t.Errorf("second reply to b: count %d", rr.count(b))
+	}
+}
+
+// TestConversationAlternates: no resident sends the same text twice in a
+// row, within a run or across runs, and residents keep their own turns.
+func TestConversationAlternates(t *testing.T) {
+	c := newConversation(3)
+	last := map[int]string{}
+	for i := range 30 {
+		k := i * 7 % 3
+		text := c.next(k)
+		if text == last[k] {
+			t.Fatalf("resident %d sent %q twice in a row", k, text)
+		}
+		last[k] = text
+	}
+	if got := newConversation(1).next(0); got != "2" {
+		t.Errorf("first text %q, want 2 (what to bring, from the menu)", got)
+	}
 }
