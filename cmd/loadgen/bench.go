@@ -150,6 +150,11 @@ func benchCmd(args []string) error {
 	}
 	defer fast.stop()
 	t := newTarget(fast.base, publicURL, twiliotest.AuthToken, 2**conns)
+	// Open-loop runs go through a bounded pool of connections (closed-loop
+	// runs use fewer): unbounded, every request beyond the idle pool opened
+	// a connection of its own and the run collapsed (docs/BENCHMARKS.md,
+	// "The open-loop figure"). Set before the transport's first use.
+	t.hc.Transport.(*http.Transport).MaxConnsPerHost = 2 * *conns
 	next := 0
 	take := func(n int) []string { s := nums[next : next+n]; next += n; return s }
 
@@ -179,10 +184,6 @@ func benchCmd(args []string) error {
 	bench("conversation_p99_ms", cr.pct(99), "ms")
 	ratio("conversation_vs_baseline", cr.rate()/br.rate())
 	// Open loop: the highest rate sustained, then 80% of it (sustain.go).
-	// Open-loop runs go through a bounded pool of connections: unbounded,
-	// every request beyond the idle pool opened a connection of its own and
-	// the run collapsed (docs/BENCHMARKS.md, "The open-loop figure").
-	t.hc.Transport.(*http.Transport).MaxConnsPerHost = 2 * *conns
 	// A resident's message that arrives while their last one is still
 	// being answered may be acknowledged empty and answered through the
 	// REST API (issue 12): its time then runs until that reply.
