@@ -41,10 +41,14 @@ func probeCmd(args []string) error {
 		return err
 	}
 	defer b.stop()
-	t := newTarget(b.base, publicURL, twiliotest.AuthToken, *idle)
-	t.hc.Transport.(*http.Transport).MaxConnsPerHost = *maxConns
+	// The closed loop's client keeps its connections; the open loop's has
+	// the pool the flags ask for (set before its first use).
+	t := newTarget(b.base, publicURL, twiliotest.AuthToken, 2**conns)
+	ot := newTarget(b.base, publicURL, twiliotest.AuthToken, *idle)
+	ot.hc.Transport.(*http.Transport).MaxConnsPerHost = *maxConns
+	ot.hc.Transport.(*http.Transport).DisableKeepAlives = *noKeepAlive
 	nums := numbers()
-	talkers := nums[:*conns*4]
+	talkers := nums[:*conns*32] // as in the bench: 2,048 for the open loop
 	if r := closedLoop(*conns, len(talkers), 0, func(_, i int) error {
 		_, err := t.say(talkers[i], greetings[i%len(greetings)]) // the reply may come through REST
 		return err
@@ -52,12 +56,15 @@ func probeCmd(args []string) error {
 		return fmt.Errorf("greeting: %v", r)
 	}
 	conv := newConversation(len(talkers))
-	say := func(_, i int) error { k := i % len(talkers); return t.expect(talkers[k], conv.next(k)) }
+	// The closed loop's connections take turns over the first 4*conns
+	// residents (i runs over all connections, so a resident's messages
+	// follow each other); the open loop spreads over all of them.
+	closedSay := func(_, i int) error { k := i % (*conns * 4); return t.expect(talkers[k], conv.next(k)) }
+	say := func(_, i int) error { k := i % len(talkers); return ot.expect(talkers[k], conv.next(k)) }
 	fmt.Printf("# load average %.2f\n", loadAvg())
-	dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
-	cr := closedLoop(*conns, 0, *d, say)
-	fmt.Printf("closed %d conns: %v; %d dials, %v\n", *conns, cr, t.dials.Load()-dials, cpu.stop())
-	t.hc.Transport.(*http.Transport).DisableKeepAlives = *noKeepAlive
+	cpu := startCPU(b.cmd.Process.Pid)
+	cr := closedLoop(*conns, 0, *d, closedSay)
+	fmt.Printf("closed %d conns: %v; %v\n", *conns, cr, cpu.stop())
 	for _, f := range strings.Split(*fracs, ",") {
 		frac, err := strconv.ParseFloat(f, 64)
 		if err != nil {
@@ -68,12 +75,12 @@ func probeCmd(args []string) error {
 		if *fixed > 0 {
 			rate, frac = *fixed, *fixed/cr.rate()
 		}
-		dials, cpu := t.dials.Load(), startCPU(b.cmd.Process.Pid)
+		dials, cpu := ot.dials.Load(), startCPU(b.cmd.Process.Pid)
 		r := openLoop(rate, *d, 4096, say)
 		u := cpu.stop()
 		per := func(cores float64) float64 { return cores * r.elapsed.Seconds() / float64(r.ok+r.failed) * 1e6 }
 		fmt.Printf("open %.2f (%.0f/s): %v; achieved %.1f%%, peak %d in flight, %d sent late, %d dials, %v; per request %.0f µs generator, %.0f µs server\n",
-			frac, rate, r, 100*r.rate()/rate, r.peak, r.late, t.dials.Load()-dials, u, per(u.gen), per(u.server))
+			frac, rate, r, 100*r.rate()/rate, r.peak, r.late, ot.dials.Load()-dials, u, per(u.gen), per(u.server))
 	}
 	return nil
 }
