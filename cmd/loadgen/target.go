@@ -52,9 +52,13 @@ var codeRE = regexp.MustCompile(fmt.Sprintf(`\b[%s]{%d}\b`, regexp.QuoteMeta(sch
 type target struct {
 	base, public, token string
 	hc                  *http.Client
-	seq                 atomic.Int64
 	dials               atomic.Int64 // TCP connections opened
 }
+
+// messageSeq numbers the MessageSids of every target of this process: the
+// bot drops a MessageSid it has seen (a delivery again), so two targets
+// aimed at one server must never reuse one.
+var messageSeq atomic.Int64
 
 // newTarget returns a target whose client keeps up to idle connections
 // open between requests; more may be open at once, and those beyond idle
@@ -75,7 +79,7 @@ func newTarget(base, public, token string, idle int) *target {
 
 // say sends text from number and returns the reply's text.
 func (t *target) say(from, text string) (string, error) {
-	sid := fmt.Sprintf("SM%032x", t.seq.Add(1))
+	sid := fmt.Sprintf("SM%032x", messageSeq.Add(1))
 	form := url.Values{
 		"MessageSid": {sid}, "SmsMessageSid": {sid}, "AccountSid": {twiliotest.AccountSID},
 		"MessagingServiceSid": {twiliotest.ServiceSID}, "From": {from}, "To": {cityNumber},
