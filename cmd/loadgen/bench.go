@@ -305,14 +305,30 @@ func benchCmd(args []string) error {
 	bench("telegram_webhook_deferred", 100*float64(deferred)/float64(max(1, tr.ok)), "%")
 	bench("telegram_webhook_p99_ms", tr.pct(99), "ms")
 	ratio("telegram_webhook_vs_baseline", tr.rate()/br.rate())
-	base80 := tr.ok + tr.failed
-	tr80 := openLoop(0.8*tr.rate(), *d, 4096, func(_, i int) error {
-		j := base80 + i // residents not heard from yet
+	// Open loop as for the conversation: the highest rate sustained, then
+	// 80% of it; every update from a chat not heard from yet.
+	var chat atomic.Int64
+	chat.Store(int64(tr.ok + tr.failed))
+	newChat := func(_, _ int) error {
+		j := int(chat.Add(1))
 		return tw.resident(j, greetings[j%len(greetings)])
+	}
+	tsus, trials := searchSustained(tr.rate(), 5, func(rate float64) result {
+		time.Sleep(300 * time.Millisecond)
+		return trialRun(rate, 3*time.Second, newChat)
 	})
-	logf("telegram webhook at 80%% of max: %v; %d deferred (503)", tr80, tw.deferred.Load())
-	bench("telegram_p99_at_80pct_ms", tr80.pct(99), "ms")
-	worst80 = max(worst80, tr80.pct(99))
+	for _, tt := range trials {
+		logf("telegram webhook open loop, %v", tt)
+	}
+	bench("telegram_sustained_rps", tsus, "req/s")
+	if tsus == 0 {
+		fmt.Println("# telegram: no open-loop rate tried was sustained; no figure at 80% of it")
+	} else {
+		tr80 := openLoop(0.8*tsus, *d, 4096, newChat)
+		logf("telegram webhook at 80%% of sustained (%.0f/s): %v; %d deferred (503) since the closed loop", 0.8*tsus, tr80, tw.deferred.Load())
+		bench("telegram_p99_at_80pct_sustained_ms", tr80.pct(99), "ms")
+		worst80 = max(worst80, tr80.pct(99))
+	}
 	fast.stop()
 
 	// New residents: the first message from a new number, production hashing.
