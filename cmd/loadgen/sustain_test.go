@@ -9,31 +9,36 @@ import (
 )
 
 // fakeRun is an open-loop run against a server that answers capacity
-// requests a second: below it everything is through in time, above it the
-// backlog grows and so does latency.
+// requests a second in 2 ms each: below it everything is through in time,
+// above it the backlog grows through the run and so does latency.
 func fakeRun(capacity float64) func(rate float64) result {
 	return func(rate float64) result {
-		const d = 3 * time.Second
+		const d, base = 3 * time.Second, 2 * time.Millisecond
 		n := int(rate * d.Seconds())
-		r := result{ok: n, elapsed: d}
-		lat := 2 * time.Millisecond
+		r := result{ok: n, elapsed: d + base}
+		var late time.Duration
 		if rate > capacity {
-			r.elapsed = time.Duration(float64(d) * rate / capacity)
-			lat = r.elapsed - d
+			late = time.Duration(float64(d) * (rate/capacity - 1))
+			r.elapsed += late
 		}
-		for range n {
-			r.lat = append(r.lat, lat)
+		for i := range n {
+			r.lat = append(r.lat, base+late*time.Duration(i)/time.Duration(n))
 		}
 		return r
 	}
 }
+
+// fakeLimit is the highest rate a fakeRun judges sustained: its backlog
+// grows linearly, so the median latency is half the last one (see
+// sustainedAt).
+func fakeLimit(capacity float64) float64 { return capacity * (2/minAchieved - 1) }
 
 func TestSearchSustained(t *testing.T) {
 	const hi = 1000.0
 	cases := []struct {
 		name     string
 		capacity float64
-		lo, top  float64 // the rate found must lie in [lo, top/minAchieved]
+		lo, top  float64 // the rate found must lie in [lo, fakeLimit(top)]
 	}{
 		{"capacity at the closed-loop rate", hi, 0.97 * hi, hi},
 		{"capacity above it: never more than tried", 3 * hi, 0.97 * hi, hi},
@@ -47,10 +52,10 @@ func TestSearchSustained(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			got, trials := searchSustained(hi, 5, fakeRun(c.capacity))
-			// A run may fall short of its rate by 1-minAchieved and still
-			// count as sustained.
-			if got < c.lo || got > c.top/minAchieved {
-				t.Errorf("found %.0f/s, want %.0f-%.0f", got, c.lo, c.top/minAchieved)
+			// A run may fall short of its rate a little and still count
+			// as sustained.
+			if got < c.lo || got > fakeLimit(c.top) {
+				t.Errorf("found %.0f/s, want %.0f-%.0f", got, c.lo, fakeLimit(c.top))
 			}
 			if len(trials) > 5 {
 				t.Errorf("%d runs, want at most 5", len(trials))
@@ -60,7 +65,7 @@ func TestSearchSustained(t *testing.T) {
 				if tr.rate == got && tr.ok {
 					tried = true
 				}
-				if tr.ok != (tr.rate <= c.capacity/minAchieved) {
+				if tr.ok != (tr.rate <= fakeLimit(c.capacity)) {
 					t.Errorf("run at %.0f/s judged %v against capacity %.0f", tr.rate, tr.ok, c.capacity)
 				}
 			}
@@ -88,6 +93,8 @@ func TestSustainedAt(t *testing.T) {
 		{"all through, fast", run(3000, 0, 3*time.Second, time.Millisecond), 1000, true},
 		{"tail of 2%", run(3000, 0, 3060*time.Millisecond, time.Millisecond), 1000, true},
 		{"tail of 3%: falling behind", run(3000, 0, 3090*time.Millisecond, time.Millisecond), 1000, false},
+		// 200 ms for every answer, the last one too: the server keeps up.
+		{"steady latency, 1 s run", run(1000, 0, 1200*time.Millisecond, 200*time.Millisecond), 1000, true},
 		{"p99 over the bound", run(3000, 0, 3*time.Second, 300*time.Millisecond), 1000, false},
 		{"a failure", run(2999, 1, 3*time.Second, time.Millisecond), 1000, false},
 		{"nothing answered", run(0, 0, 3*time.Second, 0), 1000, false},
