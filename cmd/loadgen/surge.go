@@ -76,7 +76,7 @@ func surge(bin, dir, twilioURL string, nums []string, cfg surgeConfig) (surgeRep
 	rep := surgeReport{stretches: -1, busy: -1}
 	n := int(cfg.rate * cfg.d.Seconds())
 	if n > len(nums) {
-		return rep, fmt.Errorf("surge: %d senders needed, %d fictional numbers available", n, len(nums))
+		return rep, fmt.Errorf("surge: %d senders needed, %d fictional numbers available (shorten it with --surge-duration)", n, len(nums))
 	}
 	rr, err := newRestReplies(twilioURL)
 	if err != nil {
