@@ -282,7 +282,7 @@ func benchCmd(args []string) error {
 	// Open loop as for the conversation, with shorter runs: every booking
 	// uses up a resident prepared to the last step, and the fictional
 	// numbers are limited (27,100; spare keeps some for new residents).
-	const spare = 1500
+	const spare = 2500
 	// A trial of n bookings leaves numbers for a run at 80% of its rate
 	// for two seconds (1.6 n) after it.
 	enough := func(n int) bool { return next+n+n*8/5 <= len(nums)-spare }
@@ -387,11 +387,33 @@ func benchCmd(args []string) error {
 	bench("new_resident_rps", nr.rate(), "msg/s")
 	bench("new_resident_p99_ms", nr.pct(99), "ms")
 	ratio("new_resident_vs_hash_ceiling", nr.rate()/ceiling)
-	seen := min(nr.ok+nr.failed, len(fresh)-1) // fresh[seen:] not seen yet
-	nr80 := openLoop(0.8*nr.rate(), *d, 4096, func(_, i int) error { return firstReply(seen + i) })
-	logf("new residents at 80%% of max: %v", nr80)
-	bench("new_resident_p99_at_80pct_ms", nr80.pct(99), "ms")
-	worst80 = max(worst80, nr80.pct(99))
+	// Open loop as for the others, every message from a number not seen
+	// yet (fresh holds thousands; a run at this rate takes hundreds).
+	var seen atomic.Int64
+	seen.Store(int64(nr.ok + nr.failed))
+	newcomer := func(_, _ int) error {
+		i := int(seen.Add(1))
+		if i >= len(fresh) {
+			return errors.New("out of fictional numbers")
+		}
+		return firstReply(i)
+	}
+	nsus, trials := searchSustained(nr.rate(), 4, func(rate float64) result {
+		time.Sleep(300 * time.Millisecond)
+		return trialRun(rate, 3*time.Second, newcomer)
+	})
+	for _, nt := range trials {
+		logf("new residents open loop, %v", nt)
+	}
+	bench("new_resident_sustained_rps", nsus, "msg/s")
+	if nsus == 0 {
+		fmt.Println("# new residents: no open-loop rate tried was sustained; no figure at 80% of it")
+	} else {
+		nr80 := openLoop(0.8*nsus, *d, 4096, newcomer)
+		logf("new residents at 80%% of sustained (%.0f/s): %v", 0.8*nsus, nr80)
+		bench("new_resident_p99_at_80pct_sustained_ms", nr80.pct(99), "ms")
+		worst80 = max(worst80, nr80.pct(99))
+	}
 	bench("webhook_p99_at_80pct_ms", worst80, "ms")
 	prod.stop()
 
