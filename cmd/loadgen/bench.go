@@ -350,7 +350,7 @@ func benchCmd(args []string) error {
 		j := int(chat.Add(1))
 		return tw.resident(j, greetings[j%len(greetings)])
 	}
-	tsus, trials := searchSustained(tr.rate(), 5, func(rate float64) result {
+	tsus, trials := searchSustained(tr.rate(), 4, func(rate float64) result {
 		time.Sleep(300 * time.Millisecond)
 		return trialRun(rate, 3*time.Second, newChat)
 	})
@@ -398,7 +398,7 @@ func benchCmd(args []string) error {
 		}
 		return firstReply(i)
 	}
-	nsus, trials := searchSustained(nr.rate(), 4, func(rate float64) result {
+	nsus, trials := searchSustained(nr.rate(), 3, func(rate float64) result {
 		time.Sleep(300 * time.Millisecond)
 		return trialRun(rate, 3*time.Second, newcomer)
 	})

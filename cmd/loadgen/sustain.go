@@ -50,6 +50,9 @@ type trial struct {
 }
 
 func (t trial) String() string {
+	if t.res.ok+t.res.failed == 0 {
+		return fmt.Sprintf("%.0f/s: not run (too few residents left for it)", t.rate)
+	}
 	verdict := "not sustained"
 	if t.ok {
 		verdict = "sustained"
