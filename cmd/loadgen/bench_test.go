@@ -85,7 +85,12 @@ func TestBookingCost(t *testing.T) {
 	}
 	fake := twiliotest.New(time.Now)
 	defer fake.Close()
-	b, err := startBot(bin, filepath.Join(dir, "run"), fake.URL, false, nil)
+	rr, err := newRestReplies(fake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	b, err := startBot(bin, filepath.Join(dir, "run"), rr.URL, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,10 +101,9 @@ func TestBookingCost(t *testing.T) {
 	}
 	demo := scheduling.Demo()
 	tg := newTarget(b.base, publicURL, twiliotest.AuthToken, 1)
-	tg.fake = fake
 	nums, next := numbers(), 0
 	for _, lang := range demo.Languages {
-		m, sg, gsm, err := bookingCost(tg, catalog, demo, lang, func() string { next++; return nums[next] })
+		m, sg, gsm, err := bookingCost(tg, rr, catalog, demo, lang, func() string { next++; return nums[next] })
 		if err != nil {
 			t.Fatal(err)
 		}

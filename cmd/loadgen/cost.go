@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cita-city/cita/channels/sms"
 	"github.com/cita-city/cita/locales"
@@ -18,7 +19,7 @@ import (
 // and are not counted). from yields fresh numbers. gsm reports whether
 // every reply went out in GSM-7 (issue 15's targets differ: 8 segments,
 // else 12).
-func bookingCost(t *target, catalog *locales.Catalog, program *scheduling.Program, lang string, from func() string) (messages, segments int, gsm bool, err error) {
+func bookingCost(t *target, rr *restReplies, catalog *locales.Catalog, program *scheduling.Program, lang string, from func() string) (messages, segments int, gsm bool, err error) {
 	words, err := catalog.Text(lang, "words.greeting", nil)
 	if err != nil {
 		return 0, 0, false, err
@@ -29,7 +30,7 @@ func bookingCost(t *target, catalog *locales.Catalog, program *scheduling.Progra
 	}
 	for _, greeting := range strings.Split(words, "|") {
 		who := from()
-		reply, err := t.say(who, greeting)
+		reply, _, err := t.converse(rr, who, greeting, 30*time.Second)
 		if err != nil {
 			return 0, 0, false, err
 		}
@@ -46,7 +47,7 @@ func bookingCost(t *target, catalog *locales.Catalog, program *scheduling.Progra
 		count(reply)
 		// "4" books; one person; "1" takes the earliest time offered.
 		for _, step := range []string{"4", "1", "1"} {
-			if reply, err = t.say(who, step); err != nil {
+			if reply, _, err = t.converse(rr, who, step, 30*time.Second); err != nil {
 				return 0, 0, false, err
 			}
 			messages++
