@@ -3,11 +3,15 @@ package storage
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func digest(s string) [32]byte { return sha256.Sum256([]byte(s)) }
@@ -191,3 +195,61 @@ func TestDeliveryStoresOnlyDigestAndHour(t *testing.T) {
 
 func be64(v int64) []byte  { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
 func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+
+// A mark is not written on its own fsync, but a crash can never keep what
+// a delivery changed in the file and lose its mark: the next write
+// transaction carries it. A mark with no write after it reaches the file
+// within markFlush. The "crash" is a copy of the file taken while the
+// store is still open.
+func TestMarkDurableWithTheNextWrite(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpenAt(t, filepath.Join(dir, "cita.db"), Options{})
+	defer s.Close()
+	crashCopy := func(name string) *Store {
+		t.Helper()
+		raw, err := os.ReadFile(filepath.Join(dir, "cita.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c := mustOpenAt(t, path, Options{})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	seen := func(c *Store, d [32]byte) bool {
+		t.Helper()
+		first, err := c.FirstDelivery(d, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return !first
+	}
+
+	if first, err := s.FirstDelivery(digest("acts"), t0); err != nil || !first {
+		t.Fatalf("FirstDelivery = %v, %v", first, err)
+	}
+	// The delivery's effect: any write of the store.
+	if err := s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("effect"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	if c := crashCopy("after-write.db"); !seen(c, digest("acts")) {
+		t.Error("the write after a delivery committed without its mark")
+	}
+
+	if first, err := s.FirstDelivery(digest("reads only"), t0); err != nil || !first {
+		t.Fatalf("FirstDelivery = %v, %v", first, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		if seen(crashCopy(fmt.Sprintf("flush-%d.db", i)), digest("reads only")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a mark with no write after it never reached the file")
+		}
+		time.Sleep(markFlush / 4)
+	}
+}

@@ -24,6 +24,7 @@ import (
 // much of the file is free pages, which may still hold deleted bytes until
 // Compact.
 func (s *Store) Inspect(w io.Writer) error {
+	s.flushMarks() // what the file holds once this process's marks are in it
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.db == nil {

@@ -138,6 +138,8 @@ type Store struct {
 	inflight atomic.Int32
 	group    group // Insert's group commit
 
+	marks marks // delivery marks not yet in the file (delivery.go)
+
 	mu sync.RWMutex // write-locked only while Compact or Close swap db
 	db *bolt.DB     // nil once closed
 }
@@ -259,6 +261,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the file. Further calls return ErrClosed.
 func (s *Store) Close() error {
+	s.flushMarks()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.db == nil {
@@ -285,7 +288,18 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 	if s.db == nil {
 		return ErrClosed
 	}
-	return s.db.Update(fn)
+	var written []pendingMark
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		if written, err = s.marks.write(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err == nil {
+		s.marks.written(written)
+	}
+	return err
 }
 
 // batchUpdate is update through bolt's Batch: fn may run more than once and
