@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
 	"github.com/cita-city/cita/channels/telegram/telegramtest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/identity"
 )
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cita-city/cita/channels/local"
 	"github.com/cita-city/cita/channels/sms"
+	"github.com/cita-city/cita/channels/twilio"
 	"github.com/cita-city/cita/identity"
 )
 
@@ -195,7 +196,7 @@ const (
 // time left. What they could not finish is logged as a count, never as
 // what it was (P3); the reminder reconciliation picks up reminders left at
 // Twilio.
-func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, jobs *cron.Cron, smsCh *sms.Channel, stopTelegram func(context.Context)) {
+func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, jobs *cron.Cron, smsCh *twilio.Channel, stopTelegram func(context.Context)) {
 	log.Info("shutting down")
 	deadline := began.Add(shutdownGrace)
 	httpCtx, cancel := context.WithDeadline(context.Background(), began.Add(httpGrace))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cita-city/cita/channels/sms"
+	"github.com/cita-city/cita/channels/twilio"
 	"github.com/cita-city/cita/identity"
 )
 
@@ -52,18 +53,18 @@ func (m *Main) twilioEnv() (tc twilioConfig, ok bool, err error) {
 }
 
 // provider returns the Twilio REST client of tc.
-func (tc twilioConfig) provider() (*sms.Twilio, error) {
-	hc, err := sms.HTTPClient(tc.APIBase, twilioTimeout)
+func (tc twilioConfig) provider() (*twilio.Twilio, error) {
+	hc, err := twilio.HTTPClient(tc.APIBase, twilioTimeout)
 	if err != nil {
 		return nil, fail("TWILIO_API_BASE: %v", err)
 	}
 	hc.Transport = countedTransport{provider: "twilio", next: hc.Transport}
-	return sms.NewTwilio(tc.AccountSID, tc.AuthToken, tc.Service, hc), nil
+	return twilio.NewTwilio(tc.AccountSID, tc.AuthToken, tc.Service, hc), nil
 }
 
 // smsChannel wires the SMS channel, or returns nil, nil when Twilio is not
 // configured (TWILIO_ACCOUNT_SID unset).
-func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, error) {
+func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*twilio.Channel, error) {
 	tc, ok, err := m.twilioEnv()
 	if err != nil || !ok {
 		return nil, err
@@ -79,7 +80,7 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*sms.Channel, err
 	if err != nil {
 		return nil, err
 	}
-	ch, err := sms.New(sms.Config{
+	ch, err := sms.New(twilio.Config{
 		Engine:    a.engine,
 		IDs:       a.hasher,
 		Normalize: identity.NormalizeSender, // From is as the carrier delivered it

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/conversations"
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/locales"
@@ -42,6 +42,7 @@ func BenchmarkBookingWebhook(b *testing.B) {
 	engine := conversations.New(scheduling.NewService(program, store), catalog)
 	now := time.Date(2026, 11, 30, 14, 0, 0, 0, time.UTC)
 	ch, err := New(Config{
+		Kind:   smsKind,
 		Engine: engine, IDs: hasher{}, Normalize: identity.NormalizeSender, Texts: catalog, Program: program,
 		Provider:  NewTwilio(twiliotest.AccountSID, twiliotest.AuthToken, twiliotest.ServiceSID, http.DefaultClient),
 		AuthToken: twiliotest.AuthToken, PublicURL: publicURL,

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/conversations"
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/locales"

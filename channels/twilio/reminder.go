@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"errors"
@@ -49,7 +49,7 @@ func (ch *Channel) effects(to string, reply conversations.Reply, now time.Time) 
 func (ch *Channel) reminder(a scheduling.Appointment, lang string, now time.Time) (reminder, bool) {
 	sendAt := a.Start.Add(-ch.c.Program.ReminderLead).UTC()
 	if sendAt.Before(now.Add(minScheduleAhead)) || sendAt.After(now.Add(maxScheduleAhead)) {
-		ch.c.Log.Info("sms: reminder outside Twilio's scheduling window, not made")
+		ch.c.Log.Info(ch.c.Kind.Name + ": reminder outside Twilio's scheduling window, not made")
 		return reminder{}, false
 	}
 	if a.Lang != "" {

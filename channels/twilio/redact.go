@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"context"
@@ -69,7 +69,7 @@ func (r retrier) redact(p Provider, now time.Time, olderThan time.Duration, log 
 		}
 		deleted++
 	}
-	log.Info("sms: redact", "deleted", deleted, "kept", kept, "failed", failed)
+	log.Info("twilio: redact", "deleted", deleted, "kept", kept, "failed", failed)
 	if failed > 0 {
 		return deleted, errors.Join(fmt.Errorf("redact: %d of %d messages not deleted", failed, len(msgs)-kept), first)
 	}

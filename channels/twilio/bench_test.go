@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"io"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/conversations"
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/locales"
@@ -30,6 +30,7 @@ func BenchmarkWebhook(b *testing.B) {
 	}
 	menu.Choices = append(menu.Choices, conversations.Choice{ID: "0", Label: "Delete my data"})
 	ch, err := New(Config{
+		Kind:      smsKind,
 		Engine:    &engine{reply: func(conversations.Inbound) conversations.Reply { return menu }},
 		IDs:       hasher{},
 		Normalize: identity.NormalizeSender, // as cmd/bot wires it

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"crypto/hmac"
@@ -57,7 +57,7 @@ type waiting struct {
 func newInbox() *inbox {
 	b := &inbox{lines: map[[32]byte]*line{}}
 	if _, err := rand.Read(b.key[:]); err != nil {
-		panic("sms: no randomness for the inbox key: " + err.Error())
+		panic("twilio: no randomness for the inbox key: " + err.Error())
 	}
 	b.idle = sync.NewCond(&b.mu)
 	return b
@@ -101,7 +101,7 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 	}
 	if b.closed {
 		b.mu.Unlock()
-		ch.c.Log.Warn("sms: message not handled, shutting down")
+		ch.c.Log.Warn(ch.c.Kind.Name + ": message not handled, shutting down")
 		writeTwiML(w, "")
 		return true
 	}
@@ -129,11 +129,11 @@ func (ch *Channel) converse(w http.ResponseWriter, from, text string, now time.T
 	b.mu.Unlock()
 	var busy *identity.BusyError
 	if !errors.As(err, &busy) {
-		ch.c.Log.Error("sms webhook: cannot identify sender")
+		ch.c.Log.Error(ch.c.Kind.Name + " webhook: cannot identify sender")
 		http.Error(w, "try again", http.StatusInternalServerError)
 		return false
 	}
-	ch.c.Log.Info("sms webhook: busy, newcomer told to write later")
+	ch.c.Log.Info(ch.c.Kind.Name + " webhook: busy, newcomer told to write later")
 	writeTwiML(w, ch.busyText(from, text, busy, now))
 	return true
 }
@@ -192,7 +192,7 @@ func (ch *Channel) expire(tag [32]byte, l *line) {
 	l.msgs[0] = waiting{}
 	l.msgs = l.msgs[1:]
 	b.mu.Unlock()
-	ch.c.Log.Warn("sms: message not answered, its sender waited too long; told the line is busy")
+	ch.c.Log.Warn(ch.c.Kind.Name + ": message not answered, its sender waited too long; told the line is busy")
 	ch.send(m.from, "busy", ch.busyText(m.from, m.text, &identity.BusyError{RetryAfter: ch.c.MaxWait}, ch.c.Now()))
 	ch.next(tag, l)
 }
@@ -229,7 +229,7 @@ func (ch *Channel) next(tag [32]byte, l *line) {
 			if errors.As(err, &busy) {
 				ch.send(m.from, "busy", ch.busyText(m.from, m.text, busy, now))
 			} else {
-				ch.c.Log.Error("sms: cannot identify sender")
+				ch.c.Log.Error(ch.c.Kind.Name + ": cannot identify sender")
 			}
 			continue
 		}
@@ -270,7 +270,7 @@ func (ch *Channel) busyText(from, text string, busy *identity.BusyError, now tim
 	lang := ch.language(from, text, now)
 	s, err := ch.c.Texts.Count(lang, "busy", minutes, nil)
 	if err != nil {
-		ch.c.Log.Error("sms: message text", "id", "busy", "lang", lang, "err", err)
+		ch.c.Log.Error(ch.c.Kind.Name+": message text", "id", "busy", "lang", lang, "err", err)
 		return ""
 	}
 	return s

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"context"
@@ -36,7 +36,7 @@ func (ch *Channel) NotifyClosed(ctx context.Context, office string, day scheduli
 		msgs, err = ch.c.Provider.List(Filter{})
 		return err
 	}); err != nil {
-		return 0, fmt.Errorf("sms: notify closed: list reminders: status %d", Status(err))
+		return 0, fmt.Errorf("twilio: notify closed: list reminders: status %d", Status(err))
 	}
 	var errs []error
 	for _, m := range msgs {
@@ -62,9 +62,9 @@ func (ch *Channel) NotifyClosed(ctx context.Context, office string, day scheduli
 		}
 		told++
 	}
-	ch.c.Log.Info("sms: office closed, residents told", "cancelled", len(byCode), "told", told, "failed", len(errs))
+	ch.c.Log.Info(ch.c.Kind.Name+": office closed, residents told", "cancelled", len(byCode), "told", told, "failed", len(errs))
 	if err := errors.Join(errs...); err != nil {
-		return told, fmt.Errorf("sms: notify closed: %w", err)
+		return told, fmt.Errorf("twilio: notify closed: %w", err)
 	}
 	return told, nil
 }

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"bytes"
@@ -14,11 +14,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/conversations"
 	"github.com/cita-city/cita/locales"
 	"github.com/cita-city/cita/scheduling"
 )
+
+// Path is where these tests post: the SMS channel's.
+const Path = "/webhooks/twilio/sms"
+
+// smsKind is the SMS channel's kind, as channels/sms builds it.
+var smsKind = Kind{Name: "sms", Path: Path}
 
 const (
 	publicURL = "https://cita.example.gov"
@@ -137,6 +143,7 @@ func newFixtureWith(t *testing.T, ids Identifier, eng Conversation) *fixture {
 		t.Fatal(err)
 	}
 	f.ch, err = New(Config{
+		Kind:      smsKind,
 		Engine:    conversation(f.eng, eng),
 		IDs:       ids,
 		Normalize: normalize,

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func TestQueueShutdown(t *testing.T) {
 		{"one retrying", []func() error{func() error { return errNetwork }}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q := newQueue(1, 5, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)), func(string, bool) {})
+			q := newQueue("sms", 1, 5, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)), func(string, bool) {})
 			for _, run := range tc.jobs {
 				if !q.add(job{kind: "test", key: "+13125550142", run: run}) {
 					t.Fatal("job refused")

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"context"
@@ -24,6 +24,7 @@ type job struct {
 // lanes are bounded: when one is full the job is dropped and logged, so a
 // Twilio outage never holds up a webhook.
 type queue struct {
+	name     string // the channel's, for logs
 	lanes    []chan job
 	attempts int
 	backoff  time.Duration
@@ -47,8 +48,8 @@ type queue struct {
 // laneSize bounds each worker's backlog.
 const laneSize = 256
 
-func newQueue(workers, attempts int, backoff time.Duration, log *slog.Logger, attempt func(outcome string, retry bool)) *queue {
-	q := &queue{lanes: make([]chan job, workers), attempts: attempts, backoff: backoff, log: log, attempt: attempt, stop: make(chan struct{})}
+func newQueue(name string, workers, attempts int, backoff time.Duration, log *slog.Logger, attempt func(outcome string, retry bool)) *queue {
+	q := &queue{name: name, lanes: make([]chan job, workers), attempts: attempts, backoff: backoff, log: log, attempt: attempt, stop: make(chan struct{})}
 	q.idle = sync.NewCond(&q.mu)
 	for i := range q.lanes {
 		q.lanes[i] = make(chan job, laneSize)
@@ -67,7 +68,7 @@ func (q *queue) add(j job) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		q.log.Warn("sms: job dropped, shutting down", "job", j.kind)
+		q.log.Warn(q.name+": job dropped, shutting down", "job", j.kind)
 		return false
 	}
 	select {
@@ -75,7 +76,7 @@ func (q *queue) add(j job) bool {
 		q.pending++
 		return true
 	default:
-		q.log.Error("sms: job dropped, queue full", "job", j.kind)
+		q.log.Error(q.name+": job dropped, queue full", "job", j.kind)
 		return false
 	}
 }
@@ -110,10 +111,10 @@ func (q *queue) do(j job) {
 		if !retry {
 			// Given up: logged, never silent; the kind and status only,
 			// since the SDK's error text may hold the number (P3).
-			q.log.Error("sms: twilio call failed", "job", j.kind, "status", Status(err), "outcome", out, "attempts", attempt)
+			q.log.Error(q.name+": twilio call failed", "job", j.kind, "status", Status(err), "outcome", out, "attempts", attempt)
 			return
 		}
-		q.log.Warn("sms: twilio call failed, retrying", "job", j.kind, "status", Status(err), "outcome", out, "attempt", attempt, "wait", wait)
+		q.log.Warn(q.name+": twilio call failed, retrying", "job", j.kind, "status", Status(err), "outcome", out, "attempt", attempt, "wait", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
@@ -190,10 +191,10 @@ func (ch *Channel) Shutdown(ctx context.Context) (left int) {
 	select {
 	case n := <-unanswered:
 		if n > 0 {
-			ch.c.Log.Warn("sms: messages left unanswered at shutdown", "count", n)
+			ch.c.Log.Warn(ch.c.Kind.Name+": messages left unanswered at shutdown", "count", n)
 		}
 	case <-ctx.Done():
-		ch.c.Log.Warn("sms: messages still being answered at shutdown, left")
+		ch.c.Log.Warn(ch.c.Kind.Name + ": messages still being answered at shutdown, left")
 	}
 	return ch.queue.shutdown(ctx)
 }

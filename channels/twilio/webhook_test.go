@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"net/http"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 // webhookTests are requests as Twilio (or an impostor) sends them, and what

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"encoding/xml"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/conversations"
 	"github.com/cita-city/cita/locales"
 	"github.com/cita-city/cita/scheduling"
@@ -48,6 +48,7 @@ func FuzzWebhook(f *testing.F) {
 		return conversations.Reply{Lang: "en", Text: "echo " + in.Text}
 	}}
 	ch, err := New(Config{
+		Kind:   smsKind,
 		Engine: eng, IDs: hasher{}, Normalize: normalize, Texts: catalog, Program: scheduling.Demo(),
 		Provider:  NewTwilio(twiliotest.AccountSID, twiliotest.AuthToken, twiliotest.ServiceSID, hc),
 		AuthToken: twiliotest.AuthToken, PublicURL: publicURL,

@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"context"
@@ -127,7 +127,7 @@ func (r retrier) reconcile(ctx context.Context, box Outbox, appts Appointments, 
 	}
 	var first error
 	defer func() {
-		log.Info("sms: reconcile reminders", "kept", rep.Kept, "cancelled", rep.Cancelled, "deleted", rep.Deleted,
+		log.Info("twilio: reconcile reminders", "kept", rep.Kept, "cancelled", rep.Cancelled, "deleted", rep.Deleted,
 			"undeleted", rep.Undeleted, "others", rep.Others, "failed", rep.Failed)
 	}()
 	for i, w := range found {

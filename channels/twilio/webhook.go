@@ -1,4 +1,4 @@
-package sms
+package twilio
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 // maxBody bounds a webhook: an SMS form is a few KiB at most.
 const maxBody = 64 << 10
 
-// ServeHTTP serves Twilio's incoming-message webhook (POST Path): it checks
+// ServeHTTP serves Twilio's incoming-message webhook (POST Kind.Path): it checks
 // the signature, drops duplicates, answers carrier keywords and MMS itself,
 // and hands everything else to the engine (see converse): with TwiML at
 // once when the sender's identities are in memory, else with an empty
@@ -35,7 +35,7 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sig := r.Header.Get("X-Twilio-Signature")
 	if sig == "" {
-		ch.c.Log.Warn("sms webhook: missing signature")
+		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: missing signature")
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -51,12 +51,12 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		ch.c.Log.Warn("sms webhook: malformed form")
+		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: malformed form")
 		http.Error(w, "malformed form", http.StatusBadRequest)
 		return
 	}
 	if !ch.signed(r, form, sig) {
-		ch.c.Log.Warn("sms webhook: bad signature")
+		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: bad signature")
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -72,7 +72,7 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ch.dedupe.first(now, marks...) {
 		// A retry of a message we already answered. Its reply is not kept
 		// (no text in memory beyond the request), so answer nothing.
-		ch.c.Log.Info("sms webhook: duplicate delivery")
+		ch.c.Log.Info(ch.c.Kind.Name + " webhook: duplicate delivery")
 		writeTwiML(w, "")
 		return
 	}
@@ -80,7 +80,7 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	from, err := ch.c.Normalize(form.Get("From"), ch.c.Program.Region)
 	if err != nil {
 		// A short code or an alphanumeric sender: no one to answer.
-		ch.c.Log.Info("sms webhook: sender is not a phone number")
+		ch.c.Log.Info(ch.c.Kind.Name + " webhook: sender is not a phone number")
 		writeTwiML(w, "")
 		return
 	}
@@ -88,7 +88,7 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	switch keywordOf(text) {
 	case optOut:
-		ch.c.Log.Info("sms webhook: opt-out keyword")
+		ch.c.Log.Info(ch.c.Kind.Name + " webhook: opt-out keyword")
 		ch.cancelReminders(from, "opt-out")
 		writeTwiML(w, "")
 		return
@@ -102,7 +102,7 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if n, _ := strconv.Atoi(form.Get("NumMedia")); n > 0 {
 		// P6: never downloaded, deleted at Twilio with the message.
-		ch.c.Log.Info("sms webhook: media received, deleting", "media", n)
+		ch.c.Log.Info(ch.c.Kind.Name+" webhook: media received, deleting", "media", n)
 		ch.deleteMessage(from, form.Get("MessageSid"))
 		writeTwiML(w, ch.text(ch.language(from, text, now), "sms.mms", nil))
 		return
@@ -116,7 +116,7 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // signed checks the signature over the configured public URL, never
 // r.Host: behind a TLS proxy the host and scheme Twilio used differ.
 func (ch *Channel) signed(r *http.Request, form url.Values, sig string) bool {
-	u := ch.c.PublicURL + Path
+	u := ch.c.PublicURL + ch.c.Kind.Path
 	if r.URL.RawQuery != "" {
 		u += "?" + r.URL.RawQuery
 	}
@@ -137,7 +137,7 @@ func (ch *Channel) text(lang, id string, data map[string]any) string {
 	}
 	s, err := ch.c.Texts.Text(lang, id, d)
 	if err != nil {
-		ch.c.Log.Error("sms: message text", "id", id, "lang", lang, "err", err)
+		ch.c.Log.Error(ch.c.Kind.Name+": message text", "id", id, "lang", lang, "err", err)
 		return ""
 	}
 	return s
