@@ -69,6 +69,11 @@ type Config struct {
 	Texts     Messages
 	Program   *scheduling.Program
 	Provider  Provider
+	// OtherPrefixes (optional) are the address prefixes of the account's
+	// other Twilio channels ("" for SMS, "whatsapp:"): moving, cancelling
+	// and "delete my data" also find the resident's reminders and messages
+	// there, since the resident is the number whatever the channel.
+	OtherPrefixes []string
 	// AuthToken checks webhook signatures; PublicURL is this server's
 	// public base URL as Twilio calls it (the signature covers it).
 	AuthToken string

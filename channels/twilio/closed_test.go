@@ -18,7 +18,7 @@ func (f *fixture) scheduleReminder(number string, a scheduling.Appointment) {
 	if !ok {
 		f.t.Fatalf("no reminder for %+v", a)
 	}
-	if err := f.ch.c.Provider.Schedule(number, rem.body, rem.sendAt); err != nil {
+	if err := f.ch.c.Provider.Schedule(number, rem.out, rem.sendAt); err != nil {
 		f.t.Fatal(err)
 	}
 }

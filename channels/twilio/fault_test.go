@@ -158,7 +158,7 @@ func TestReminderDuplicateLeftByLateCreateIsCleared(t *testing.T) {
 	// A create that Twilio applied after our retry had looked leaves two
 	// identical reminders; asking again (or any change) keeps one.
 	body := f.twilio.Scheduled(resident)[0].Body
-	if err := f.ch.c.Provider.Schedule(resident, body, time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)); err != nil {
+	if err := f.ch.c.Provider.Schedule(resident, Outgoing{Body: body}, time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	f.say("SM95", conversations.Effect{Kind: conversations.ReminderWanted, Appointment: a})

@@ -248,7 +248,9 @@ func (ch *Channel) handle(from, text string, ids []scheduling.Identity, now time
 		Identity:  ids[0],
 		Aliases:   ids[1:],
 		Text:      text,
-		Reminders: true,
+		// A channel of templated reminders offers one only in a language
+		// it has a template for; the language is looked up only then.
+		Reminders: ch.c.Kind.Templates == nil || ch.Reminds(ch.language(from, text, now)),
 	}, now)
 	ch.effects(from, reply, now)
 	return reply
@@ -259,7 +261,9 @@ func (ch *Channel) send(to, kind, text string) {
 	if text == "" {
 		return
 	}
-	ch.queue.add(job{kind: kind, key: to, run: func() error { return ch.c.Provider.Send(to, text) }})
+	for _, part := range Split(text) {
+		ch.queue.add(job{kind: kind, key: to, run: func() error { return ch.c.Provider.Send(ch.addr(to), part) }})
+	}
 }
 
 // busyText tells a newcomer the line is busy and when to write again, in

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twilio/twilio-go/client"
@@ -15,8 +16,9 @@ import (
 // Provider is what the channel needs from Twilio's REST API. Twilio
 // implements it; tests use the real Twilio type against twiliotest.
 type Provider interface {
-	// Schedule creates a message to number sent at sendAt (fixed schedule).
-	Schedule(to, body string, sendAt time.Time) error
+	// Schedule creates a message to address to, sent at sendAt (fixed
+	// schedule).
+	Schedule(to string, m Outgoing, sendAt time.Time) error
 	// Send sends a message to number now, outside any conversation (a
 	// closed office): a webhook's reply goes back as TwiML instead.
 	Send(to, body string) error
@@ -28,6 +30,15 @@ type Provider interface {
 	// returning how many it deleted. Both treat "already gone" as done.
 	Delete(sid string) error
 	DeleteMedia(messageSID string) (int, error)
+}
+
+// Outgoing is what a created message says: plain text, or a Content
+// template (on WhatsApp, one Meta approved: the only kind of message
+// allowed outside the 24-hour session window) with its variables as a
+// JSON object ({"1": "...", ...}).
+type Outgoing struct {
+	Body                         string
+	ContentSID, ContentVariables string
 }
 
 // Filter narrows List; zero fields do not filter.
@@ -59,6 +70,10 @@ var keep = map[string]bool{
 type Twilio struct {
 	api     *api.ApiService
 	service string // Messaging Service SID that sends reminders
+	// WhatsAppFrom is the WhatsApp sender ("whatsapp:+1..."): messages to
+	// a whatsapp: address are sent from it. Scheduled ones go through the
+	// Messaging Service, whose sender pool must hold it.
+	WhatsAppFrom string
 }
 
 var _ Provider = (*Twilio)(nil)
@@ -73,14 +88,22 @@ func NewTwilio(sid, token, service string, hc *http.Client) *Twilio {
 	return &Twilio{api: api.NewApiServiceWithClient(c), service: service}
 }
 
-// Schedule implements Provider.
-func (t *Twilio) Schedule(to, body string, sendAt time.Time) error {
+// Schedule implements Provider. Twilio schedules only through a
+// Messaging Service.
+func (t *Twilio) Schedule(to string, m Outgoing, sendAt time.Time) error {
 	p := (&api.CreateMessageParams{}).
 		SetTo(to).
 		SetMessagingServiceSid(t.service).
-		SetBody(body).
 		SetScheduleType("fixed").
 		SetSendAt(sendAt.UTC())
+	if m.ContentSID != "" {
+		p.SetContentSid(m.ContentSID)
+		if m.ContentVariables != "" {
+			p.SetContentVariables(m.ContentVariables)
+		}
+	} else {
+		p.SetBody(m.Body)
+	}
 	_, err := t.api.CreateMessage(p)
 	return err
 }
@@ -91,9 +114,16 @@ func (t *Twilio) Send(to, body string) error {
 		SetTo(to).
 		SetMessagingServiceSid(t.service).
 		SetBody(body)
+	if t.WhatsAppFrom != "" && strings.HasPrefix(to, WhatsAppPrefix) {
+		p.SetFrom(t.WhatsAppFrom)
+	}
 	_, err := t.api.CreateMessage(p)
 	return err
 }
+
+// WhatsAppPrefix is what Twilio writes before a WhatsApp address's E.164
+// number.
+const WhatsAppPrefix = "whatsapp:"
 
 // List implements Provider.
 func (t *Twilio) List(f Filter) ([]Message, error) {

@@ -41,8 +41,8 @@ func TestCodesIn(t *testing.T) {
 			if !ok {
 				t.Fatal("no reminder")
 			}
-			if got := codesIn(rem.body); !slices.Contains(got, a.Code) {
-				t.Errorf("codesIn(%q) = %v, want %s among them", rem.body, got, a.Code)
+			if got := codesIn(rem.out.Body); !slices.Contains(got, a.Code) {
+				t.Errorf("codesIn(%q) = %v, want %s among them", rem.out.Body, got, a.Code)
 			}
 		})
 	}

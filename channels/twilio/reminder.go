@@ -1,7 +1,9 @@
 package twilio
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/cita-city/cita/conversations"
@@ -18,8 +20,48 @@ const (
 // reminder is a reminder ready to schedule: the number sits at Twilio from
 // then on, not with us (we keep no message id, P1).
 type reminder struct {
-	body   string
+	out    Outgoing
 	sendAt time.Time // UTC
+	// vars are a templated reminder's variables: Twilio lists such a
+	// message with the template rendered, so a pending one is this
+	// reminder when its text holds every one of them.
+	vars []string
+}
+
+// is reports whether a pending message to this channel's address with
+// text body is rem.
+func (rem reminder) is(body string) bool {
+	if rem.out.ContentSID == "" {
+		return body == rem.out.Body
+	}
+	for _, v := range rem.vars {
+		if !strings.Contains(body, v) {
+			return false
+		}
+	}
+	return len(rem.vars) > 0
+}
+
+// addr is number as Twilio writes it on this channel ("whatsapp:+1...").
+func (ch *Channel) addr(number string) string { return ch.c.Kind.Prefix + number }
+
+// addresses are the forms of number reminders may wait at: this channel's
+// first, then those of the account's other Twilio channels, so that a
+// reminder made on WhatsApp is found when the resident cancels by SMS.
+func (ch *Channel) addresses(number string) []string {
+	out := []string{ch.addr(number)}
+	for _, p := range ch.c.OtherPrefixes {
+		if p != ch.c.Kind.Prefix {
+			out = append(out, p+number)
+		}
+	}
+	return out
+}
+
+// Reminds reports whether the channel can send a reminder in lang: always
+// as plain text, only with a template where reminders are templates.
+func (ch *Channel) Reminds(lang string) bool {
+	return ch.c.Kind.Templates == nil || ch.c.Kind.Templates[lang] != ""
 }
 
 // effects queues the Twilio calls a reply's effects ask for.
@@ -61,29 +103,46 @@ func (ch *Channel) reminder(a scheduling.Appointment, lang string, now time.Time
 		name = office.Names[ch.c.Program.Languages[0]]
 	}
 	start := a.Start.In(ch.c.Program.Location)
+	date, clock := ch.c.Texts.Date(lang, start), ch.c.Texts.Time(lang, start)
+	if ch.c.Kind.Templates != nil {
+		sid := ch.c.Kind.Templates[lang]
+		if sid == "" {
+			ch.c.Log.Info(ch.c.Kind.Name+": no reminder template in the appointment's language, not made", "lang", lang)
+			return reminder{}, false
+		}
+		vars := []string{a.Code, date + " " + clock, name + ", " + office.Address}
+		js, err := json.Marshal(map[string]string{"1": vars[0], "2": vars[1], "3": vars[2]})
+		if err != nil {
+			return reminder{}, false
+		}
+		return reminder{out: Outgoing{ContentSID: sid, ContentVariables: string(js)}, sendAt: sendAt, vars: vars}, true
+	}
 	body := ch.text(lang, "sms.reminder", map[string]any{
 		"Code":    a.Code,
 		"Office":  name,
 		"Address": office.Address,
-		"Date":    ch.c.Texts.Date(lang, start),
-		"Time":    ch.c.Texts.Time(lang, start),
+		"Date":    date,
+		"Time":    clock,
 	})
 	if body == "" {
 		return reminder{}, false
 	}
-	return reminder{body: body, sendAt: sendAt}, true
+	return reminder{out: Outgoing{Body: body}, sendAt: sendAt}, true
 }
 
-// pending returns the reminders waiting at Twilio for number to.
+// pending returns the reminders waiting at Twilio for number to, at any of
+// its addresses.
 func (ch *Channel) pending(to string) ([]Message, error) {
-	msgs, err := ch.c.Provider.List(Filter{To: to})
-	if err != nil {
-		return nil, err
-	}
 	var out []Message
-	for _, m := range msgs {
-		if m.Status == "scheduled" {
-			out = append(out, m)
+	for _, a := range ch.addresses(to) {
+		msgs, err := ch.c.Provider.List(Filter{To: a})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if m.Status == "scheduled" {
+				out = append(out, m)
+			}
 		}
 	}
 	return out, nil
@@ -94,20 +153,21 @@ func (ch *Channel) pending(to string) ([]Message, error) {
 // timeout) leaves a message no longer "scheduled", which the next listing
 // skips.
 func (ch *Channel) cancelAll(to string) (int, error) {
-	n, _, err := ch.keep(to, "")
+	n, _, err := ch.keep(to, nil)
 	return n, err
 }
 
-// keep cancels every reminder pending for to except the first whose body
-// is body (none when body is empty). It reports how many were pending, the
-// kept one included (also on error), and whether one was kept.
-func (ch *Channel) keep(to, body string) (n int, kept bool, err error) {
+// keep cancels every reminder pending for to except the first at this
+// channel's address that is rem (none when rem is nil). It reports how many
+// were pending, the kept one included (also on error), and whether one was
+// kept.
+func (ch *Channel) keep(to string, rem *reminder) (n int, kept bool, err error) {
 	msgs, err := ch.pending(to)
 	if err != nil {
 		return 0, false, err
 	}
 	for _, m := range msgs {
-		if body != "" && !kept && m.Body == body {
+		if rem != nil && !kept && m.To == ch.addr(to) && rem.is(m.Body) {
 			kept = true
 			continue
 		}
@@ -141,11 +201,11 @@ func (ch *Channel) cancelReminders(to, why string) {
 // could still leave two; the next change for the number (move, cancel,
 // delete my data, asking again) cancels the extra one.
 func (ch *Channel) ensure(to string, rem reminder) error {
-	_, kept, err := ch.keep(to, rem.body)
+	_, kept, err := ch.keep(to, &rem)
 	if err != nil || kept {
 		return err
 	}
-	return ch.c.Provider.Schedule(to, rem.body, rem.sendAt)
+	return ch.c.Provider.Schedule(ch.addr(to), rem.out, rem.sendAt)
 }
 
 // replaceReminder queues making rem the one reminder pending for to.
@@ -166,7 +226,7 @@ func (ch *Channel) moveReminder(to string, rem reminder, ok bool) {
 		}
 		// A retry finds the new reminder (made by an attempt whose answer
 		// was lost) and keeps it, like ensure.
-		n, kept, err := ch.keep(to, rem.body)
+		n, kept, err := ch.keep(to, &rem)
 		hadOne = hadOne || n > 0
 		if err != nil {
 			return err
@@ -174,7 +234,7 @@ func (ch *Channel) moveReminder(to string, rem reminder, ok bool) {
 		if !hadOne || kept {
 			return nil
 		}
-		return ch.c.Provider.Schedule(to, rem.body, rem.sendAt)
+		return ch.c.Provider.Schedule(ch.addr(to), rem.out, rem.sendAt)
 	}})
 }
 
@@ -202,7 +262,11 @@ func (ch *Channel) forget(number string) {
 			return err
 		}
 		var errs []error
-		for _, f := range []Filter{{To: number}, {From: number}} {
+		var filters []Filter
+		for _, a := range ch.addresses(number) {
+			filters = append(filters, Filter{To: a}, Filter{From: a})
+		}
+		for _, f := range filters {
 			msgs, err := ch.c.Provider.List(f)
 			if err != nil {
 				return err

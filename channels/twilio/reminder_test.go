@@ -175,7 +175,7 @@ func TestServerErrorsRetriedThenGivenUp(t *testing.T) {
 type blocked struct{ release chan struct{} }
 
 func (b blocked) wait() error                                  { <-b.release; return errors.New("released") }
-func (b blocked) Schedule(to, body string, at time.Time) error { return b.wait() }
+func (b blocked) Schedule(to string, m Outgoing, at time.Time) error { return b.wait() }
 func (b blocked) Send(to, body string) error                   { return b.wait() }
 func (b blocked) List(Filter) ([]Message, error)               { return nil, b.wait() }
 func (b blocked) Cancel(string) error                          { return b.wait() }

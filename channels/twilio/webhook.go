@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/twilio/twilio-go/client"
 	"github.com/twilio/twilio-go/twiml"
@@ -77,8 +79,9 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	from, err := ch.c.Normalize(form.Get("From"), ch.c.Program.Region)
-	if err != nil {
+	raw, ok := strings.CutPrefix(form.Get("From"), ch.c.Kind.Prefix)
+	from, err := ch.c.Normalize(raw, ch.c.Program.Region)
+	if !ok || err != nil {
 		// A short code or an alphanumeric sender: no one to answer.
 		ch.c.Log.Info(ch.c.Kind.Name + " webhook: sender is not a phone number")
 		writeTwiML(w, "")
@@ -143,11 +146,12 @@ func (ch *Channel) text(lang, id string, data map[string]any) string {
 	return s
 }
 
-// writeTwiML answers with one message, or none when text is empty.
+// writeTwiML answers with text, or nothing when text is empty: one
+// message, or more when text is longer than Twilio takes in one (Split).
 func writeTwiML(w http.ResponseWriter, text string) {
 	var verbs []twiml.Element
-	if strings.TrimSpace(text) != "" {
-		verbs = append(verbs, &twiml.MessagingMessage{Body: text})
+	for _, part := range Split(text) {
+		verbs = append(verbs, &twiml.MessagingMessage{Body: part})
 	}
 	doc, err := twiml.Messages(verbs)
 	if err != nil {
@@ -156,4 +160,52 @@ func writeTwiML(w http.ResponseWriter, text string) {
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = io.WriteString(w, doc)
+}
+
+// MaxLen is the longest body Twilio sends as one message, SMS or WhatsApp,
+// in characters (UTF-16 code units, as Twilio counts them).
+const MaxLen = 1600
+
+// Split cuts text into messages of at most MaxLen characters, at the last
+// line break that fits, else the last space, else between characters;
+// none when text is blank. The engine's replies fit in one (a test checks
+// every locale), so this is a safety net for a long text of the future.
+func Split(text string) []string {
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	var out []string
+	for utf16Len(text) > MaxLen {
+		cut, n := 0, 0 // cut: the byte offset of the last rune that fits
+		for i, r := range text {
+			n += utf16.RuneLen(r)
+			if n > MaxLen {
+				break
+			}
+			cut = i + utf8.RuneLen(r)
+		}
+		at := strings.LastIndexByte(text[:cut], '\n')
+		if at <= 0 {
+			at = strings.LastIndexByte(text[:cut], ' ')
+		}
+		if at <= 0 {
+			at = cut
+		}
+		if part := strings.TrimRight(text[:at], " \n"); part != "" {
+			out = append(out, part)
+		}
+		text = strings.TrimLeft(text[at:], " \n")
+	}
+	if strings.TrimSpace(text) != "" {
+		out = append(out, text)
+	}
+	return out
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

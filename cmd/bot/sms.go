@@ -6,6 +6,7 @@ import (
 
 	"github.com/cita-city/cita/channels/sms"
 	"github.com/cita-city/cita/channels/twilio"
+	"github.com/cita-city/cita/channels/whatsapp"
 	"github.com/cita-city/cita/identity"
 )
 
@@ -23,6 +24,11 @@ type twilioConfig struct {
 	// RedactAfter is how long messages stay at Twilio before the redact
 	// job deletes them (CITA_REDACT_AFTER, default 1h).
 	RedactAfter time.Duration
+	// WhatsAppFrom is the WhatsApp sender (TWILIO_WHATSAPP_FROM,
+	// whatsapp:+1...); empty: no WhatsApp channel. Templates are its
+	// reminder templates (TWILIO_WHATSAPP_TEMPLATES, lang:ContentSid,...).
+	WhatsAppFrom string
+	Templates    string
 }
 
 // twilioEnv reads the Twilio settings. ok is false when Twilio is not
@@ -34,8 +40,14 @@ func (m *Main) twilioEnv() (tc twilioConfig, ok bool, err error) {
 		AuthToken:  m.env("TWILIO_AUTH_TOKEN", ""),
 		Service:    m.env("TWILIO_MESSAGING_SERVICE_SID", ""),
 		APIBase:    m.env("TWILIO_API_BASE", ""),
+
+		WhatsAppFrom: m.env("TWILIO_WHATSAPP_FROM", ""),
+		Templates:    m.env("TWILIO_WHATSAPP_TEMPLATES", ""),
 	}
 	if tc.AccountSID == "" {
+		if tc.WhatsAppFrom != "" {
+			return tc, false, fail("TWILIO_WHATSAPP_FROM is set but TWILIO_ACCOUNT_SID is not: WhatsApp goes through the Twilio account")
+		}
 		return tc, false, nil
 	}
 	if tc.AuthToken == "" {
@@ -80,7 +92,53 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*twilio.Channel, 
 	if err != nil {
 		return nil, err
 	}
-	ch, err := sms.New(twilio.Config{
+	var others []string
+	if tc.WhatsAppFrom != "" {
+		others = []string{whatsapp.Prefix}
+	}
+	ch, err := sms.New(m.twilioConfig(a, c, tc, p, wait, others, log))
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	return ch, nil
+}
+
+// whatsappChannel wires the WhatsApp channel, or returns nil, nil when
+// TWILIO_WHATSAPP_FROM is unset.
+func (m *Main) whatsappChannel(a *app, c Config, log *slog.Logger) (*twilio.Channel, error) {
+	tc, ok, err := m.twilioEnv()
+	if err != nil || !ok || tc.WhatsAppFrom == "" {
+		return nil, err
+	}
+	if _, err := whatsapp.ParseSender(tc.WhatsAppFrom); err != nil {
+		return nil, fail("TWILIO_WHATSAPP_FROM: %v", err)
+	}
+	templates, err := whatsapp.ParseTemplates(tc.Templates, a.program.Languages)
+	if err != nil {
+		return nil, fail("TWILIO_WHATSAPP_TEMPLATES: %v", err)
+	}
+	if c.PublicURL == "" {
+		return nil, fail("TWILIO_WHATSAPP_FROM is set but CITA_PUBLIC_URL (--public-url) is not")
+	}
+	p, err := tc.provider()
+	if err != nil {
+		return nil, err
+	}
+	wait, err := m.admissionWait()
+	if err != nil {
+		return nil, err
+	}
+	ch, err := whatsapp.New(m.twilioConfig(a, c, tc, p, wait, []string{""}, log), templates)
+	if err != nil {
+		return nil, fail("%v", err)
+	}
+	return ch, nil
+}
+
+// twilioConfig is what the SMS and WhatsApp channels share; others are the
+// address prefixes of the other Twilio channel, if it is on.
+func (m *Main) twilioConfig(a *app, c Config, tc twilioConfig, p *twilio.Twilio, wait time.Duration, others []string, log *slog.Logger) twilio.Config {
+	return twilio.Config{
 		Engine:    a.engine,
 		IDs:       a.hasher,
 		Normalize: identity.NormalizeSender, // From is as the carrier delivered it
@@ -97,12 +155,9 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*twilio.Channel, 
 		DedupeKey:  a.hasher.DedupeKey,
 		// A queued first message outlives the admission bound by half
 		// again (estimates drift), then its sender is not helped by it.
-		MaxWait: wait + wait/2,
-	})
-	if err != nil {
-		return nil, fail("%v", err)
+		MaxWait:       wait + wait/2,
+		OtherPrefixes: others,
 	}
-	return ch, nil
 }
 
 // redactAfter returns the redaction delay smsChannel validated

@@ -1,7 +1,9 @@
 // Package twiliotest is a fake of the part of Twilio's REST API cita uses,
 // served over HTTP (httptest), so that the real twilio-go client talks to
 // it: messages (create, scheduled sends, list in pages, cancel, redact,
-// delete) and their media (list, delete). It records every request, answers
+// delete; WhatsApp's Content templates, rendered into the body as Twilio
+// lists them) and their media (list, delete; a fetch of a picture's
+// content is counted, for tests that it never happens). It records every request, answers
 // 429/5xx on demand (for n requests, or for a while: an outage), and can
 // answer late (Hang) so that a client times out after the call took effect. Point the SDK at it with twilio.Rewrite, or run the bot
 // with TWILIO_API_BASE set to its URL.
@@ -45,6 +47,10 @@ type Message struct {
 	Created   time.Time
 	Sent      time.Time // zero until sent
 	Media     []string  // media SIDs still present
+	// ContentSID and ContentVariables are a templated message's (WhatsApp):
+	// its Body is then the template rendered, as Twilio lists it.
+	ContentSID       string
+	ContentVariables string
 }
 
 // Request is one request the fake received.
@@ -70,6 +76,10 @@ type Server struct {
 	// created is closed (and replaced) whenever a message is created, so
 	// that WaitSent waits for a signal instead of polling.
 	created chan struct{}
+	// templates are the Content templates a create may name, by SID.
+	templates map[string]string
+	// mediaFetched counts requests for a media file's content.
+	mediaFetched int
 }
 
 type hang struct {
@@ -89,7 +99,7 @@ type fault struct {
 // New starts a fake whose clock is now (for created and sent dates and the
 // scheduling window). Close it when done.
 func New(now func() time.Time) *Server {
-	s := &Server{now: now, messages: map[string]*Message{}, created: make(chan struct{})}
+	s := &Server{now: now, messages: map[string]*Message{}, created: make(chan struct{}), templates: map[string]string{}}
 	mux := http.NewServeMux()
 	base := "/2010-04-01/Accounts/{account}/Messages"
 	mux.HandleFunc("GET "+base+".json", s.list)
@@ -138,6 +148,43 @@ func (s *Server) FailFor(method, path string, status int, d time.Duration) <-cha
 		close(over)
 	})
 	return over
+}
+
+// Template adds a Content template (a WhatsApp template approved by Meta)
+// that creates may name by sid: its text holds {{1}}, {{2}}... where
+// ContentVariables (JSON: {"1": "..."}) go.
+func (s *Server) Template(sid, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.templates[sid] = text
+}
+
+// MediaFetched returns how many requests asked for a media file's content
+// (a picture downloaded): cita should never make one (P6).
+func (s *Server) MediaFetched() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mediaFetched
+}
+
+// render fills template sid with vars (JSON), as Twilio renders a
+// templated message's Body; ok is false for an unknown template or
+// variables that are not a JSON object of strings.
+func (s *Server) render(sid, vars string) (string, bool) {
+	text, ok := s.templates[sid]
+	if !ok {
+		return "", false
+	}
+	values := map[string]string{}
+	if vars != "" {
+		if err := json.Unmarshal([]byte(vars), &values); err != nil {
+			return "", false
+		}
+	}
+	for k, v := range values {
+		text = strings.ReplaceAll(text, "{{"+k+"}}", v)
+	}
+	return text, true
 }
 
 // Schedule stores a message scheduled for sendAt through Messaging Service
@@ -363,12 +410,23 @@ func (s *Server) guard(next http.Handler) http.Handler {
 func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	to, body, service := r.PostForm.Get("To"), r.PostForm.Get("Body"), r.PostForm.Get("MessagingServiceSid")
+	content, vars := r.PostForm.Get("ContentSid"), r.PostForm.Get("ContentVariables")
+	if content != "" {
+		s.mu.Lock()
+		text, ok := s.render(content, vars)
+		s.mu.Unlock()
+		if !ok {
+			apiError(w, http.StatusBadRequest, 21656, "The ContentVariables Parameter is invalid, or the ContentSid is unknown")
+			return
+		}
+		body = text
+	}
 	if to == "" || (body == "" && r.PostForm.Get("MediaUrl") == "") || (service == "" && r.PostForm.Get("From") == "") {
 		apiError(w, http.StatusBadRequest, 21604, "A 'To', 'Body' and 'From' or 'MessagingServiceSid' are required")
 		return
 	}
 	m := &Message{To: to, From: r.PostForm.Get("From"), Body: body, Service: service,
-		Direction: "outbound-api", Created: now}
+		Direction: "outbound-api", Created: now, ContentSID: content, ContentVariables: vars}
 	switch r.PostForm.Get("ScheduleType") {
 	case "fixed":
 		at, err := time.Parse(time.RFC3339, r.PostForm.Get("SendAt"))
@@ -534,6 +592,7 @@ func (s *Server) fetchMedia(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"sid": strings.TrimSuffix(file, ".json"), "parent_sid": m.SID})
 		return
 	}
+	s.mediaFetched++
 	w.Header().Set("Content-Type", "image/jpeg")
 	_, _ = w.Write([]byte("\xff\xd8\xff\xe0 a picture of a passport"))
 }
