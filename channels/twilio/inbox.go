@@ -245,9 +245,9 @@ func (ch *Channel) next(tag [32]byte, l *line) {
 // handle runs one message through the engine and queues its effects.
 func (ch *Channel) handle(from, text string, ids []scheduling.Identity, now time.Time) conversations.Reply {
 	reply := ch.c.Engine.Handle(conversations.Inbound{
-		Identity:  ids[0],
-		Aliases:   ids[1:],
-		Text:      text,
+		Identity: ids[0],
+		Aliases:  ids[1:],
+		Text:     text,
 		// A channel of templated reminders offers one only in a language
 		// it has a template for; the language is looked up only then.
 		Reminders: ch.c.Kind.Templates == nil || ch.Reminds(ch.language(from, text, now)),

@@ -174,13 +174,13 @@ func TestServerErrorsRetriedThenGivenUp(t *testing.T) {
 // blocked is a Provider that hangs until released.
 type blocked struct{ release chan struct{} }
 
-func (b blocked) wait() error                                  { <-b.release; return errors.New("released") }
+func (b blocked) wait() error                                        { <-b.release; return errors.New("released") }
 func (b blocked) Schedule(to string, m Outgoing, at time.Time) error { return b.wait() }
-func (b blocked) Send(to, body string) error                   { return b.wait() }
-func (b blocked) List(Filter) ([]Message, error)               { return nil, b.wait() }
-func (b blocked) Cancel(string) error                          { return b.wait() }
-func (b blocked) Delete(string) error                          { return b.wait() }
-func (b blocked) DeleteMedia(string) (int, error)              { return 0, b.wait() }
+func (b blocked) Send(to, body string) error                         { return b.wait() }
+func (b blocked) List(Filter) ([]Message, error)                     { return nil, b.wait() }
+func (b blocked) Cancel(string) error                                { return b.wait() }
+func (b blocked) Delete(string) error                                { return b.wait() }
+func (b blocked) DeleteMedia(string) (int, error)                    { return 0, b.wait() }
 
 func TestWebhookNeverWaitsForTwilio(t *testing.T) {
 	f := newFixture(t)
