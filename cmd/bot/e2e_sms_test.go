@@ -35,6 +35,19 @@ type smsResident struct {
 	// message is acknowledged with empty TwiML and its reply comes through
 	// the REST API, and say waits for it there.
 	fake *twiliotest.Server
+	// prefix and path make it a WhatsApp user: "whatsapp:" before the
+	// numbers, whatsapp.Path for the webhook (empty: SMS).
+	prefix, path string
+}
+
+// addr is the resident's number as Twilio writes it on their channel.
+func (r *smsResident) addr() string { return r.prefix + r.number }
+
+// form is a webhook of text from the resident with MessageSid sid.
+func (r *smsResident) form(text, sid string) url.Values {
+	f := smsForm(r.addr(), text, sid)
+	f.Set("To", r.prefix+smsCity)
+	return f
 }
 
 // say posts text as Twilio would, with a fresh MessageSid, and returns the
@@ -46,11 +59,11 @@ func (r *smsResident) say(text string) (int, string) {
 	r.seq++
 	before := 0
 	if r.fake != nil {
-		before = len(r.fake.SentTo(r.number))
+		before = len(r.fake.SentTo(r.addr()))
 	}
-	status, reply := r.post(smsForm(r.number, text, fmt.Sprintf("SM%s%022d", r.number[2:], r.seq)), "")
+	status, reply := r.post(r.form(text, fmt.Sprintf("SM%s%022d", r.number[2:], r.seq)), "")
 	if status == http.StatusOK && reply == "" && r.fake != nil && !optOut(text) {
-		if sent := r.fake.WaitSent(r.number, before+1, 20*time.Second); len(sent) > before {
+		if sent := r.fake.WaitSent(r.addr(), before+1, 20*time.Second); len(sent) > before {
 			reply = sent[before].Body
 		}
 	}
@@ -107,10 +120,14 @@ func smsForm(from, text, sid string) url.Values {
 // post sends form signed over the public URL (or with sig when not empty).
 func (r *smsResident) post(form url.Values, sig string) (int, string) {
 	r.t.Helper()
-	if sig == "" {
-		sig = twiliotest.Sign(twiliotest.AuthToken, smsPublicURL+sms.Path, form)
+	path := r.path
+	if path == "" {
+		path = sms.Path
 	}
-	req, err := http.NewRequest(http.MethodPost, r.base+sms.Path, strings.NewReader(form.Encode()))
+	if sig == "" {
+		sig = twiliotest.Sign(twiliotest.AuthToken, smsPublicURL+path, form)
+	}
+	req, err := http.NewRequest(http.MethodPost, r.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -71,7 +71,9 @@ func (tc twilioConfig) provider() (*twilio.Twilio, error) {
 		return nil, fail("TWILIO_API_BASE: %v", err)
 	}
 	hc.Transport = countedTransport{provider: "twilio", next: hc.Transport}
-	return twilio.NewTwilio(tc.AccountSID, tc.AuthToken, tc.Service, hc), nil
+	p := twilio.NewTwilio(tc.AccountSID, tc.AuthToken, tc.Service, hc)
+	p.WhatsAppFrom = tc.WhatsAppFrom
+	return p, nil
 }
 
 // smsChannel wires the SMS channel, or returns nil, nil when Twilio is not
