@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -44,27 +41,8 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		"TWILIO_WHATSAPP_TEMPLATES=es:"+waTemplateES,
 		"CITA_PUBLIC_URL="+smsPublicURL,
 	)
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	srv := exec.CommandContext(ctx, botBin, "serve", "--addr", addr)
-	srv.Env = append(os.Environ(), e.vars...)
-	var srvOut bytes.Buffer
-	srv.Stdout, srv.Stderr = &srvOut, &srvOut
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			_ = srv.Process.Signal(os.Interrupt)
-			_ = srv.Wait()
-			e.logs.Write(srvOut.Bytes())
-		}
-	}
-	defer stop()
-	waitHealthy(t, "http://"+addr)
+	srv := e.serveWith(t)
+	addr := srv.addr
 
 	lucia := &smsResident{t: t, fake: fake, base: "http://" + addr, number: "+13125550174",
 		prefix: whatsapp.Prefix, path: whatsapp.Path}
@@ -181,7 +159,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	if status, reply := lucia.say("STOP"); status != 200 || reply != "" {
 		t.Errorf("STOP answered %d %q, want 200 and nothing", status, reply)
 	}
-	stop()
+	e.stop(t, srv)
 
 	// No number, in any spelling (whatsapp: included), in any log.
 	for _, n := range []string{"(312) 555-0174", "(312) 555-0176"} {
@@ -192,7 +170,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		}
 	}
 	for _, s := range []string{twiliotest.AuthToken, pic, waTemplateES, code} {
-		if bytes.Contains(srvOut.Bytes(), []byte(s)) {
+		if bytes.Contains(e.logs.Bytes(), []byte(s)) {
 			t.Errorf("logs hold a secret, a SID or a code %q", s)
 		}
 	}

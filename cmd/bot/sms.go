@@ -83,22 +83,15 @@ func (m *Main) smsChannel(a *app, c Config, log *slog.Logger) (*twilio.Channel, 
 	if err != nil || !ok {
 		return nil, err
 	}
-	if c.PublicURL == "" {
-		return nil, fail("TWILIO_ACCOUNT_SID is set but CITA_PUBLIC_URL (--public-url) is not: Twilio signs webhooks over the public URL, so it must be known")
-	}
-	p, err := tc.provider()
-	if err != nil {
-		return nil, err
-	}
-	wait, err := m.admissionWait()
-	if err != nil {
-		return nil, err
-	}
 	var others []string
 	if tc.WhatsAppFrom != "" {
 		others = []string{whatsapp.Prefix}
 	}
-	ch, err := sms.New(m.twilioConfig(a, c, tc, p, wait, others, log))
+	cfg, err := m.twilioConfig(a, c, tc, others, log)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := sms.New(cfg)
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -119,18 +112,11 @@ func (m *Main) whatsappChannel(a *app, c Config, log *slog.Logger) (*twilio.Chan
 	if err != nil {
 		return nil, fail("TWILIO_WHATSAPP_TEMPLATES: %v", err)
 	}
-	if c.PublicURL == "" {
-		return nil, fail("TWILIO_WHATSAPP_FROM is set but CITA_PUBLIC_URL (--public-url) is not")
-	}
-	p, err := tc.provider()
+	cfg, err := m.twilioConfig(a, c, tc, []string{""}, log)
 	if err != nil {
 		return nil, err
 	}
-	wait, err := m.admissionWait()
-	if err != nil {
-		return nil, err
-	}
-	ch, err := whatsapp.New(m.twilioConfig(a, c, tc, p, wait, []string{""}, log), templates)
+	ch, err := whatsapp.New(cfg, templates)
 	if err != nil {
 		return nil, fail("%v", err)
 	}
@@ -139,7 +125,18 @@ func (m *Main) whatsappChannel(a *app, c Config, log *slog.Logger) (*twilio.Chan
 
 // twilioConfig is what the SMS and WhatsApp channels share; others are the
 // address prefixes of the other Twilio channel, if it is on.
-func (m *Main) twilioConfig(a *app, c Config, tc twilioConfig, p *twilio.Twilio, wait time.Duration, others []string, log *slog.Logger) twilio.Config {
+func (m *Main) twilioConfig(a *app, c Config, tc twilioConfig, others []string, log *slog.Logger) (twilio.Config, error) {
+	if c.PublicURL == "" {
+		return twilio.Config{}, fail("TWILIO_ACCOUNT_SID is set but CITA_PUBLIC_URL (--public-url) is not: Twilio signs webhooks over the public URL, so it must be known")
+	}
+	p, err := tc.provider()
+	if err != nil {
+		return twilio.Config{}, err
+	}
+	wait, err := m.admissionWait()
+	if err != nil {
+		return twilio.Config{}, err
+	}
 	return twilio.Config{
 		Engine:    a.engine,
 		IDs:       a.hasher,
@@ -159,7 +156,7 @@ func (m *Main) twilioConfig(a *app, c Config, tc twilioConfig, p *twilio.Twilio,
 		// again (estimates drift), then its sender is not helped by it.
 		MaxWait:       wait + wait/2,
 		OtherPrefixes: others,
-	}
+	}, nil
 }
 
 // redactAfter returns the redaction delay smsChannel validated
