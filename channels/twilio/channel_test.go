@@ -131,6 +131,13 @@ func newFixture(t *testing.T) *fixture {
 // for the scripted engine.
 func newFixtureWith(t *testing.T, ids Identifier, eng Conversation) *fixture {
 	t.Helper()
+	return newFixtureOf(t, ids, eng, smsKind, nil)
+}
+
+// newFixtureOf is newFixtureWith for a channel of kind, whose account's
+// other Twilio channels have the address prefixes others.
+func newFixtureOf(t *testing.T, ids Identifier, eng Conversation, kind Kind, others []string) *fixture {
+	t.Helper()
 	f := &fixture{t: t, eng: &engine{}, logs: &syncBuffer{}, now: testNow}
 	f.twilio = twiliotest.New(func() time.Time { return f.now })
 	t.Cleanup(f.twilio.Close)
@@ -143,18 +150,19 @@ func newFixtureWith(t *testing.T, ids Identifier, eng Conversation) *fixture {
 		t.Fatal(err)
 	}
 	f.ch, err = New(Config{
-		Kind:      smsKind,
-		Engine:    conversation(f.eng, eng),
-		IDs:       ids,
-		Normalize: normalize,
-		Texts:     catalog,
-		Program:   scheduling.Demo(),
-		Provider:  NewTwilio(twiliotest.AccountSID, twiliotest.AuthToken, twiliotest.ServiceSID, hc),
-		AuthToken: twiliotest.AuthToken,
-		PublicURL: publicURL + "/",
-		Now:       func() time.Time { return f.now },
-		Log:       slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Backoff:   time.Millisecond,
+		Kind:          kind,
+		OtherPrefixes: others,
+		Engine:        conversation(f.eng, eng),
+		IDs:           ids,
+		Normalize:     normalize,
+		Texts:         catalog,
+		Program:       scheduling.Demo(),
+		Provider:      NewTwilio(twiliotest.AccountSID, twiliotest.AuthToken, twiliotest.ServiceSID, hc),
+		AuthToken:     twiliotest.AuthToken,
+		PublicURL:     publicURL + "/",
+		Now:           func() time.Time { return f.now },
+		Log:           slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Backoff:       time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -185,9 +193,9 @@ func inbound(sid, body string) url.Values {
 func (f *fixture) post(form url.Values, contentType, sig string, header http.Header) (int, string) {
 	f.t.Helper()
 	if sig == "" {
-		sig = twiliotest.Sign(twiliotest.AuthToken, publicURL+Path, form)
+		sig = twiliotest.Sign(twiliotest.AuthToken, publicURL+f.ch.c.Kind.Path, form)
 	}
-	req := httptest.NewRequest(http.MethodPost, "http://10.0.0.7:8080"+Path, strings.NewReader(form.Encode()))
+	req := httptest.NewRequest(http.MethodPost, "http://10.0.0.7:8080"+f.ch.c.Kind.Path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("X-Twilio-Signature", sig)
 	for k, v := range header {

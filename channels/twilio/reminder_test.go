@@ -30,7 +30,10 @@ func (f *fixture) say(sid string, effects ...conversations.Effect) {
 	f.eng.reply = func(conversations.Inbound) conversations.Reply {
 		return conversations.Reply{Lang: "en", Text: "OK", Effects: effects}
 	}
-	if status, body := f.post(inbound(sid, "1"), formType, "", nil); status != 200 {
+	form := inbound(sid, "1")
+	form.Set("From", f.ch.addr(resident))
+	form.Set("To", f.ch.addr(cityNum))
+	if status, body := f.post(form, formType, "", nil); status != 200 {
 		f.t.Fatalf("status %d: %s", status, body)
 	}
 	f.ch.Drain()

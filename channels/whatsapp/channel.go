@@ -37,7 +37,7 @@ func New(c twilio.Config, templates map[string]string) (*twilio.Channel, error) 
 
 // ErrSender is returned by ParseSender for a sender not of the form
 // whatsapp:+<digits>.
-var ErrSender = errors.New("want whatsapp: and an E.164 number, like whatsapp:+13125550160")
+var ErrSender = errors.New("want whatsapp: and an E.164 number, like whatsapp:+13125550100")
 
 var (
 	sender      = regexp.MustCompile(`^whatsapp:\+[1-9][0-9]{6,14}$`)
