@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	"github.com/cita-city/cita/conversations"
@@ -167,5 +168,25 @@ func TestSplit(t *testing.T) {
 				t.Errorf("%d emoji kept of 1000", joined)
 			}
 		})
+	}
+}
+
+// The redact job covers the account's WhatsApp messages and pictures.
+func TestRedactCoversWhatsApp(t *testing.T) {
+	f := newWhatsAppFixture(t, nil)
+	old := f.twilio.Receive(WhatsAppPrefix+resident, WhatsAppPrefix+cityNum, "", 1, testNow.Add(-2*time.Hour))
+	recent := f.twilio.Receive(WhatsAppPrefix+resident, WhatsAppPrefix+cityNum, "Hola", 0, testNow.Add(-time.Minute))
+	n, err := f.ch.Redact(testNow, time.Hour)
+	if err != nil || n != 1 {
+		t.Fatalf("Redact = %d, %v; want 1 deleted", n, err)
+	}
+	if _, ok := f.twilio.Message(old); ok {
+		t.Error("an old WhatsApp message is still at Twilio")
+	}
+	if _, ok := f.twilio.Message(recent); !ok {
+		t.Error("a recent WhatsApp message was deleted")
+	}
+	if f.twilio.MediaFetched() != 0 {
+		t.Error("a picture was downloaded")
 	}
 }

@@ -269,6 +269,16 @@ func TestSMSEndToEnd(t *testing.T) {
 		t.Errorf("moved reminder at %v, want 2026-12-01 15:00 UTC", got)
 	}
 
+	// Without TWILIO_WHATSAPP_FROM there is no WhatsApp endpoint.
+	resp, err := http.Post("http://"+addr+"/webhooks/twilio/whatsapp", "application/x-www-form-urlencoded", strings.NewReader("Body=hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("WhatsApp webhook with WhatsApp off: %d, want 404", resp.StatusCode)
+	}
+
 	// A forged STOP changes nothing.
 	forged := smsForm(ana.number, "STOP", "SM0000000000000000000000000000forged")
 	before := len(fake.Requests())
