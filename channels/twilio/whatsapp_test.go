@@ -190,3 +190,32 @@ func TestRedactCoversWhatsApp(t *testing.T) {
 		t.Error("a picture was downloaded")
 	}
 }
+
+// activeCodes stands in for the store: these codes are active.
+type activeCodes map[string]bool
+
+func (a activeCodes) Active([]string) (map[string]bool, error) { return a, nil }
+
+// Reconciliation finds a WhatsApp reminder by the code in its rendered
+// text, as Twilio lists a templated message.
+func TestReconcileCoversWhatsApp(t *testing.T) {
+	f := newWhatsAppFixture(t, nil)
+	gone, kept := appointment(t, 2, 10), appointment(t, 3, 14)
+	kept.Code = "M4W9ZT"
+	f.scheduleReminder(WhatsAppPrefix+resident, gone)
+	f.scheduleReminder(WhatsAppPrefix+neighbour, kept)
+	goneSID := f.twilio.Scheduled(WhatsAppPrefix + resident)[0].SID
+	if m := f.twilio.Scheduled(WhatsAppPrefix + neighbour); len(m) != 1 || m[0].ContentSID != waTemplate {
+		t.Fatalf("reminders at the fake: %+v, want a templated one", m)
+	}
+	rep, err := f.ch.Reconcile(t.Context(), activeCodes{kept.Code: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Cancelled != 1 || rep.Kept != 1 || rep.Deleted != 1 {
+		t.Errorf("reconcile: %v; want the gone one cancelled and deleted, the other kept", rep)
+	}
+	if _, ok := f.twilio.Message(goneSID); ok {
+		t.Error("the gone appointment's WhatsApp reminder is still at Twilio")
+	}
+}
