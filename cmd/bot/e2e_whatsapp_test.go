@@ -175,3 +175,37 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestWhatsAppMisconfigured: bot serve refuses a WhatsApp setting it
+// cannot use, names the variable, and never repeats the value.
+func TestWhatsAppMisconfigured(t *testing.T) {
+	twilioVars := []string{
+		"TWILIO_ACCOUNT_SID=" + twiliotest.AccountSID,
+		"TWILIO_AUTH_TOKEN=" + twiliotest.AuthToken,
+		"TWILIO_MESSAGING_SERVICE_SID=" + twiliotest.ServiceSID,
+		"CITA_PUBLIC_URL=" + smsPublicURL,
+	}
+	for _, tc := range []struct {
+		name   string
+		vars   []string
+		want   string
+		secret string // must not be echoed
+	}{
+		{"no Twilio account", []string{"TWILIO_WHATSAPP_FROM=" + waSender}, "TWILIO_ACCOUNT_SID is not", ""},
+		{"sender without whatsapp:", append(twilioVars, "TWILIO_WHATSAPP_FROM=+13125550161"), "TWILIO_WHATSAPP_FROM", "5550161"},
+		{"template of another language", append(twilioVars, "TWILIO_WHATSAPP_FROM="+waSender, "TWILIO_WHATSAPP_TEMPLATES=xx:"+waTemplateES), "TWILIO_WHATSAPP_TEMPLATES", waTemplateES},
+		{"not a ContentSid", append(twilioVars, "TWILIO_WHATSAPP_FROM="+waSender, "TWILIO_WHATSAPP_TEMPLATES=es:HX12"), "TWILIO_WHATSAPP_TEMPLATES", "HX12"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.vars = append(e.vars, tc.vars...)
+			out, code := e.run("", "serve", "--addr", "127.0.0.1:0")
+			if code == 0 || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, want an error naming %s:\n%s", code, tc.want, out)
+			}
+			if tc.secret != "" && strings.Contains(out, tc.secret) {
+				t.Errorf("the error repeats the value:\n%s", out)
+			}
+		})
+	}
+}
