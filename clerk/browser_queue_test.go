@@ -97,7 +97,7 @@ func TestBrowserQueue(t *testing.T) {
 	yesterday := scheduling.DateOf(t0).AddDays(-7)
 	for i := range 6 {
 		ids, _ := f.hasher.Identities(fmt.Sprintf("+131255501%02d", 90+i), t0)
-		if _, err := f.bookings.Book(ids[0], []string{"es", "uk", "en"}[i%3], office, yesterday.In(f.program.Location, 10, 15*i), t0.Add(-9*24*time.Hour)); err != nil {
+		if _, err := f.bookings.Book(ids[0], []string{"es", "uk", "en"}[i%3], office, yesterday.In(f.program.Location, 10, 15*i), 1, t0.Add(-9*24*time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}

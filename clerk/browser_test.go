@@ -115,7 +115,7 @@ func TestBrowser(t *testing.T) {
 	elsewhere := f.bookAt("+13125550154", "northwest", scheduling.DateOf(t0), 11, 0)
 	tomorrow := scheduling.DateOf(t0).AddDays(1)
 	ids, _ := f.hasher.Identities("+13125550153", t0)
-	if _, err := f.bookings.Book(ids[0], "en", office, tomorrow.In(f.program.Location, 9, 0), t0); err != nil {
+	if _, err := f.bookings.Book(ids[0], "en", office, tomorrow.In(f.program.Location, 9, 0), 1, t0); err != nil {
 		t.Fatal(err)
 	}
 	base := f.server.URL
@@ -210,7 +210,7 @@ func TestBrowser(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	rows, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
-	if err != nil || len(rows) != 5 || strings.Join(rows[0], ",") != "date,time,office,code,language,status" {
+	if err != nil || len(rows) != 5 || strings.Join(rows[0], ",") != "date,time,office,code,language,status,people" {
 		t.Fatalf("CSV: %v\n%s", err, data)
 	}
 	want := map[string]string{byCode.Code: "checked-in", byPhone.Code: "checked-in", later.Code: "booked", walkIn: "booked"}

@@ -28,6 +28,8 @@ const (
 type Appointments interface {
 	ByCode(code string) (scheduling.Appointment, error)
 	SetStatus(code string, s scheduling.Status) (scheduling.Appointment, error)
+	// CheckIn checks in arrived people of the party booked under code.
+	CheckIn(code string, arrived int) (scheduling.Appointment, error)
 	Find(ids ...scheduling.Identity) (scheduling.Appointment, error)
 	Taken(office string, from, to time.Time) (map[int64]int, error)
 	Between(office string, from, to time.Time) ([]scheduling.Appointment, error)
@@ -37,7 +39,8 @@ type Appointments interface {
 // booking, but without the lead time, since the resident is at the desk.
 type Bookings interface {
 	WalkInSlots(office string, day scheduling.Date, now time.Time) ([]scheduling.Slot, error)
-	BookWalkIn(id scheduling.Identity, lang, office string, start, now time.Time) (scheduling.Appointment, error)
+	// BookWalkIn books party people (1..max_party) in one slot.
+	BookWalkIn(id scheduling.Identity, lang, office string, start time.Time, party int, now time.Time) (scheduling.Appointment, error)
 }
 
 // Identities hashes a resident's address (identity.Hasher has it). [0] is

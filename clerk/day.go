@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/cita-city/cita/identity"
@@ -21,6 +22,10 @@ type row struct {
 	// Due: booked, and its slot is running now. NowBefore: the line for
 	// the current time goes just above this row.
 	Due, NowBefore bool
+	// Party is how many people the booking covers; People says it for the
+	// list ("3", or "2 of 3" once a party checked in with some missing).
+	Party  int
+	People string
 }
 
 type dayData struct {
@@ -130,6 +135,8 @@ func (s *server) day(office string, day scheduling.Date) (dayData, error) {
 			CanNoShow: today && st == scheduling.StatusBooked && !a.Start.After(now),
 			Started:   !a.Start.After(now),
 			Due:       today && st == scheduling.StatusBooked && !a.Start.After(now) && now.Before(a.Start.Add(slot)),
+			Party:     a.People(),
+			People:    peopleLabel(a),
 		}
 		if today && st == scheduling.StatusCheckedIn {
 			rw.Queue = states[a.Code]
@@ -158,14 +165,24 @@ func summary(n int, counts map[string]int) string {
 	return out
 }
 
+// peopleLabel is the party size for the day list and the print view:
+// "3", or "2 of 3" when only some of a party checked in.
+func peopleLabel(a scheduling.Appointment) string {
+	if a.Status == scheduling.StatusCheckedIn && a.Arrived > 0 && a.Arrived < a.People() {
+		return fmt.Sprintf("%d of %d", a.Arrived, a.People())
+	}
+	return strconv.Itoa(a.People())
+}
+
 // describe names an appointment for a message: P1 fields only.
 func (s *server) describe(a scheduling.Appointment) string {
 	t := a.Start.In(s.loc())
 	return fmt.Sprintf("%s, %s %s, %s", a.Code, dateWords(scheduling.DateOf(t)), t.Format("15:04"), s.officeName(a.Office))
 }
 
-// checkIn checks a in at office today, or says why not.
-func (s *server) checkIn(p *principal, a scheduling.Appointment, office, how string) {
+// checkIn checks a in at office today, or says why not. A party is
+// checked in once: came is how many of it came (0 or the party size: all).
+func (s *server) checkIn(p *principal, a scheduling.Appointment, office, how string, came int) {
 	switch {
 	case a.Office != office || scheduling.DateOf(a.Start.In(s.loc())) != s.today():
 		s.flashError(p, "Not checked in: the appointment is "+s.describe(a)+".")
@@ -177,14 +194,29 @@ func (s *server) checkIn(p *principal, a scheduling.Appointment, office, how str
 		s.flashError(p, fmt.Sprintf("Not checked in: %s is %s.", a.Code, a.Status))
 		return
 	}
-	if _, err := s.Store.SetStatus(a.Code, scheduling.StatusCheckedIn); err != nil {
+	if came < 0 || came > a.People() {
+		s.flashError(p, fmt.Sprintf("Not checked in: %s is booked for %d; between 1 and %d can come.", a.Code, a.People(), a.People()))
+		return
+	}
+	var err error
+	if came > 0 && came < a.People() {
+		_, err = s.Store.CheckIn(a.Code, came)
+	} else {
+		came = a.People()
+		_, err = s.Store.SetStatus(a.Code, scheduling.StatusCheckedIn)
+	}
+	if err != nil {
 		s.Log.Error("clerk check-in", "err", err)
 		s.flashError(p, "Check-in failed; try again.")
 		return
 	}
 	s.audit(p, how, a.Code)
 	s.queue.arrive(office, a.Code, a.Start, s.Now(), s.today())
-	s.flash(p, fmt.Sprintf("Checked in %s (%s, %s). Waiting to be called.", a.Code, a.Start.In(s.loc()).Format("15:04"), LanguageName(a.Lang)))
+	party := ""
+	if a.People() > 1 {
+		party = fmt.Sprintf(", %d of %d people", came, a.People())
+	}
+	s.flash(p, fmt.Sprintf("Checked in %s (%s, %s%s). Waiting to be called.", a.Code, a.Start.In(s.loc()).Format("15:04"), LanguageName(a.Lang), party))
 }
 
 func (s *server) checkInByCode(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -203,7 +235,13 @@ func (s *server) checkInByCode(w http.ResponseWriter, r *http.Request, p *princi
 		s.flashError(p, "The lookup failed; try again.")
 		return
 	}
-	s.checkIn(p, a, r.PostFormValue("office"), "check-in")
+	came := 0 // the whole party, unless the row's count says fewer
+	if v := r.PostFormValue("came"); v != "" {
+		if came, err = strconv.Atoi(v); err != nil || came < 1 {
+			came = -1 // refused by checkIn
+		}
+	}
+	s.checkIn(p, a, r.PostFormValue("office"), "check-in", came)
 }
 
 // checkInByPhone checks in the resident whose phone number is typed, if
@@ -239,7 +277,7 @@ func (s *server) checkInByPhone(w http.ResponseWriter, r *http.Request, p *princ
 		s.flashError(p, "This counter has no appointment for that phone number today. Ask for the confirmation code.")
 		return
 	}
-	s.checkIn(p, a, office, "check-in-by-phone")
+	s.checkIn(p, a, office, "check-in-by-phone", 0) // by phone: the whole party
 }
 
 // phoneIdentities hashes a typed phone number; on failure it tells the

@@ -4,10 +4,13 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"strconv"
 )
 
-// csvHeader matches `bot list --format csv`.
-var csvHeader = []string{"date", "time", "office", "code", "language", "status"}
+// csvHeader matches `bot list --format csv`. Columns are a contract
+// (docs/DESIGN.md, section 7): new ones go at the end or where the README
+// says, never reordering the rest. people (the party size) follows status.
+var csvHeader = []string{"date", "time", "office", "code", "language", "status", "people"}
 
 // dayCSV writes the day's appointments, of one office or of all when office
 // is empty, as `bot list --format csv` does.
@@ -42,7 +45,7 @@ func (s *server) dayCSV(w http.ResponseWriter, r *http.Request, p *principal) {
 	cw.Write(csvHeader)
 	for _, a := range appts {
 		t := a.Start.In(s.loc())
-		cw.Write([]string{t.Format("2006-01-02"), t.Format("15:04"), a.Office, a.Code, a.Lang, a.Status.String()})
+		cw.Write([]string{t.Format("2006-01-02"), t.Format("15:04"), a.Office, a.Code, a.Lang, a.Status.String(), strconv.Itoa(a.People())})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -95,8 +95,8 @@ func (c storeCounters) DayCounts() ([]clerk.DayCount, error) {
 	return out, err
 }
 
-func (c storeCounters) CountWalkIn(office string, day scheduling.Date) error {
-	return c.s.CountWalkIn(office, day)
+func (c storeCounters) CountWalkIn(office string, day scheduling.Date, people int) error {
+	return c.s.CountWalkIn(office, day, people)
 }
 
 type fixtureOption func(*clerk.Config)
@@ -184,7 +184,7 @@ func (f *fixture) book(address string, hour, min int) scheduling.Appointment {
 		f.t.Fatal(err)
 	}
 	start := scheduling.DateOf(t0).In(f.program.Location, hour, min)
-	a, err := f.bookings.Book(ids[0], "es", office, start, t0.Add(-24*time.Hour))
+	a, err := f.bookings.Book(ids[0], "es", office, start, 1, t0.Add(-24*time.Hour))
 	if err != nil {
 		f.t.Fatalf("book %02d:%02d: %v", hour, min, err)
 	}

@@ -307,9 +307,9 @@ func TestDayCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"date", "time", "office", "code", "language", "status"},
-		{"2026-11-30", "09:15", "city-hall", a2.Code, "es", "booked"},
-		{"2026-11-30", "10:00", "city-hall", a1.Code, "es", "checked-in"},
+		{"date", "time", "office", "code", "language", "status", "people"},
+		{"2026-11-30", "09:15", "city-hall", a2.Code, "es", "booked", "1"},
+		{"2026-11-30", "10:00", "city-hall", a1.Code, "es", "checked-in", "1"},
 	}
 	if !slices.EqualFunc(rows, want, slices.Equal) {
 		t.Fatalf("CSV rows:\n%q\nwant\n%q", rows, want)
@@ -460,7 +460,7 @@ func TestCloseOffice(t *testing.T) {
 		var codes []string
 		for i, phone := range []string{"+13125550142", "+13125550143", "+13125550144"} {
 			ids, _ := f.hasher.Identities(phone, t0)
-			a, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 9, 15*i), t0)
+			a, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 9, 15*i), 1, t0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -503,11 +503,11 @@ func TestCloseOffice(t *testing.T) {
 			t.Fatalf("notifier calls %v", n.calls)
 		}
 		// Residents can no longer find or book the closed day.
-		if free, err := f.bookings.FreeSlots(office, day, t0); err != nil || len(free) != 0 {
+		if free, err := f.bookings.FreeSlots(office, day, 1, t0); err != nil || len(free) != 0 {
 			t.Fatalf("residents are offered %d slots on the closed day (%v)", len(free), err)
 		}
 		ids, _ := f.hasher.Identities("+13125550145", t0)
-		if _, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 11, 0), t0); !errors.Is(err, scheduling.ErrNotBookable) {
+		if _, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, 11, 0), 1, t0); !errors.Is(err, scheduling.ErrNotBookable) {
 			t.Fatalf("resident booked the closed day: %v", err)
 		}
 		// No walk-ins on a closed day; the chart shows it closed.
@@ -521,7 +521,7 @@ func TestCloseOffice(t *testing.T) {
 		if !strings.Contains(body, "open again") {
 			t.Fatalf("reopen:\n%s", body)
 		}
-		if free, err := f.bookings.FreeSlots(office, day, t0); err != nil || len(free) == 0 {
+		if free, err := f.bookings.FreeSlots(office, day, 1, t0); err != nil || len(free) == 0 {
 			t.Fatalf("reopened day offers no slots (%v)", err)
 		}
 		if audit := c.get("/clerk/audit").body; !strings.Contains(audit, "Closed city-hall on Tue 1 Dec 2026") || !strings.Contains(audit, "Cancelled an appointment: the office closed that day") {

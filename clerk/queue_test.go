@@ -194,7 +194,7 @@ func TestLobbyNeedsItsToken(t *testing.T) {
 		t.Errorf("lobby CSP %q", csp)
 	}
 	for name, q := range map[string]url.Values{
-		"wrong token":      {"office": {office}, "token": {token[:len(token)-1] + "A"}},
+		"wrong token":      {"office": {office}, "token": {wrongLast(token)}},
 		"another office":   {"office": {"northwest"}, "token": {token}},
 		"unknown office":   {"office": {"nowhere"}, "token": {token}},
 		"no office":        {"token": {token}},
@@ -246,4 +246,13 @@ func TestQueueIsTodays(t *testing.T) {
 	if st, _ := mgr.lobby(office, token); len(st.Called) != 0 || len(st.Waiting) != 0 || st.Calls != 0 {
 		t.Fatalf("lobby the next day: %+v", st)
 	}
+}
+
+// wrongLast returns token with its last character changed, never to itself.
+func wrongLast(token string) string {
+	last := "A"
+	if strings.HasSuffix(token, "A") {
+		last = "B"
+	}
+	return token[:len(token)-1] + last
 }

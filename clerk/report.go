@@ -33,7 +33,7 @@ type DayCount struct {
 // clerk books one.
 type Counters interface {
 	DayCounts() ([]DayCount, error)
-	CountWalkIn(office string, day scheduling.Date) error
+	CountWalkIn(office string, day scheduling.Date, people int) error
 }
 
 // MinCell is the smallest count a report shows: below it a cell says

@@ -29,7 +29,7 @@ func TestReportEqualsCounters(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := scheduling.DateOf(t0).In(f.program.Location, 11+i/4, 15*(i%4))
-		a, err := f.bookings.Book(ids[0], lang, office, start, t0.Add(-48*time.Hour))
+		a, err := f.bookings.Book(ids[0], lang, office, start, 1, t0.Add(-48*time.Hour))
 		if err != nil {
 			t.Fatalf("book %d: %v", i, err)
 		}

@@ -2,6 +2,7 @@ package clerk
 
 import (
 	"html/template"
+	"strconv"
 	"strings"
 )
 
@@ -22,7 +23,7 @@ func rowsHTML(officeID, date string, d *dayData) template.HTML {
 		reasons.WriteString(`<option value="` + escape(r.Key) + `">` + escape(r.Label) + `</option>`)
 	}
 	b.Grow(len(d.Rows) * 900)
-	nowLine := "\n  <tr class=\"now-line\" id=\"now-line\"><td colspan=\"6\">Now, " + escape(d.Now) + "</td></tr>"
+	nowLine := "\n  <tr class=\"now-line\" id=\"now-line\"><td colspan=\"7\">Now, " + escape(d.Now) + "</td></tr>"
 	for i := range d.Rows {
 		r := &d.Rows[i]
 		if r.NowBefore {
@@ -35,10 +36,18 @@ func rowsHTML(officeID, date string, d *dayData) template.HTML {
 		}
 		b.WriteString("\n  <tr id=\"appt-" + code + "\" class=\"st-" + status + due + "\">\n    <td>" + escape(r.Time) + dueTag +
 			"</td><td class=\"code\">" + code + "</td><td>" + escape(r.Lang) + "</td><td class=\"status\">" + status +
-			"</td><td class=\"queue\">" + escape(r.Queue) + "</td>\n    <td class=\"row-actions\">\n      ")
+			"</td><td class=\"people\">" + escape(r.People) + "</td><td class=\"queue\">" + escape(r.Queue) + "</td>\n    <td class=\"row-actions\">\n      ")
 		codeInput := `<input type="hidden" name="code" value="` + code + `">`
 		if d.IsToday && r.Booked {
-			b.WriteString("\n      <form method=\"post\" action=\"/clerk/checkin\">" + hidden + codeInput +
+			// A party is checked in once, with how many came (all, unless
+			// the clerk lowers it).
+			came := ""
+			if r.Party > 1 {
+				n := strconv.Itoa(r.Party)
+				came = "<label class=\"visually-hidden\" for=\"came-" + code + "\">People who came, of " + n + "</label>" +
+					"<input id=\"came-" + code + "\" name=\"came\" type=\"number\" min=\"1\" max=\"" + n + "\" value=\"" + n + "\" class=\"came\">"
+			}
+			b.WriteString("\n      <form method=\"post\" action=\"/clerk/checkin\">" + hidden + codeInput + came +
 				"<button type=\"submit\" class=\"checkin\">Check in</button></form>\n      ")
 		}
 		b.WriteString("\n      ")

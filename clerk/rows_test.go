@@ -11,12 +11,12 @@ import (
 // the current time).
 const oldRows = `{{$o := .Office}}{{$date := .Date}}{{with .Data}}<tbody>
   {{range .Rows}}{{if .NowBefore}}
-  <tr class="now-line" id="now-line"><td colspan="6">Now, {{$.Data.Now}}</td></tr>{{end}}
+  <tr class="now-line" id="now-line"><td colspan="7">Now, {{$.Data.Now}}</td></tr>{{end}}
   <tr id="appt-{{.Code}}" class="st-{{.Status}}{{if .Due}} due{{end}}">
-    <td>{{.Time}}{{if .Due}} <strong class="tag">due now</strong>{{end}}</td><td class="code">{{.Code}}</td><td>{{.Lang}}</td><td class="status">{{.Status}}</td><td class="queue">{{.Queue}}</td>
+    <td>{{.Time}}{{if .Due}} <strong class="tag">due now</strong>{{end}}</td><td class="code">{{.Code}}</td><td>{{.Lang}}</td><td class="status">{{.Status}}</td><td class="people">{{.People}}</td><td class="queue">{{.Queue}}</td>
     <td class="row-actions">
       {{if and $.Data.IsToday .Booked}}
-      <form method="post" action="/clerk/checkin"><input type="hidden" name="office" value="{{$o.ID}}"><input type="hidden" name="date" value="{{$date}}"><input type="hidden" name="code" value="{{.Code}}"><button type="submit" class="checkin">Check in</button></form>
+      <form method="post" action="/clerk/checkin"><input type="hidden" name="office" value="{{$o.ID}}"><input type="hidden" name="date" value="{{$date}}"><input type="hidden" name="code" value="{{.Code}}">{{if gt .Party 1}}<label class="visually-hidden" for="came-{{.Code}}">People who came, of {{.Party}}</label><input id="came-{{.Code}}" name="came" type="number" min="1" max="{{.Party}}" value="{{.Party}}" class="came">{{end}}<button type="submit" class="checkin">Check in</button></form>
       {{end}}
       {{if .CanNoShow}}
       <form method="post" action="/clerk/noshow"><input type="hidden" name="office" value="{{$o.ID}}"><input type="hidden" name="date" value="{{$date}}"><input type="hidden" name="code" value="{{.Code}}"><button type="submit" class="noshow">No-show</button></form>
@@ -33,7 +33,7 @@ const oldRows = `{{$o := .Office}}{{$date := .Date}}{{with .Data}}<tbody>
     </td>
   </tr>
   {{end}}{{if .NowAtEnd}}
-  <tr class="now-line" id="now-line"><td colspan="6">Now, {{.Now}}</td></tr>{{end}}
+  <tr class="now-line" id="now-line"><td colspan="7">Now, {{.Now}}</td></tr>{{end}}
   </tbody>{{end}}`
 
 // TestRowsHTMLMatchesTemplate checks that rowsHTML writes exactly what the
@@ -42,7 +42,9 @@ const oldRows = `{{$o := .Office}}{{$date := .Date}}{{with .Data}}<tbody>
 func TestRowsHTMLMatchesTemplate(t *testing.T) {
 	tmpl := template.Must(template.New("rows").Parse(oldRows))
 	rows := []row{
-		{Time: "09:00", Code: "ABC234", Lang: "Spanish", Status: "booked", Booked: true},
+		{Time: "09:00", Code: "ABC234", Lang: "Spanish", Status: "booked", Booked: true, Party: 1, People: "1"},
+		{Time: "09:00", Code: "FAM345", Lang: "Spanish", Status: "booked", Booked: true, Party: 3, People: "3"}, // a family: check-in with a count
+		{Time: "09:00", Code: "FAM678", Lang: "en", Status: "checked-in", CheckedIn: true, Party: 3, People: "2 of 3"},
 		{Time: "09:15", Code: "DEF567", Lang: "Chinese", Status: "booked", Booked: true, CanNoShow: true, Started: true, Due: true},
 		{Time: "09:30", Code: "GHJ89K", Lang: "Arabic", Status: "checked-in", Queue: "called to desk 2", CheckedIn: true, CanUndo: true, Started: true},
 		{Time: "09:45", Code: "MNP234", Lang: "en", Status: "no-show", NoShow: true, CanUndo: true, Started: true},

@@ -27,7 +27,7 @@ func (f *fixture) bookAt(address, office string, day scheduling.Date, hour, min 
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	a, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, hour, min), t0.Add(-24*time.Hour))
+	a, err := f.bookings.Book(ids[0], "en", office, day.In(f.program.Location, hour, min), 1, t0.Add(-24*time.Hour))
 	if err != nil {
 		f.t.Fatalf("book %s %s %02d:%02d: %v", office, day, hour, min, err)
 	}

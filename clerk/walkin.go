@@ -16,6 +16,7 @@ import (
 type walkInData struct {
 	Slots     []slotOption
 	Languages []languageOption
+	MaxParty  int // the program's max_party: more than 1 asks how many people
 	Closed    bool
 }
 
@@ -32,7 +33,7 @@ func (s *server) walkInPage(w http.ResponseWriter, r *http.Request, p *principal
 	if day.Before(s.today()) {
 		day = s.today()
 	}
-	data := walkInData{Languages: languageOptions(s.Program.Languages)}
+	data := walkInData{Languages: languageOptions(s.Program.Languages), MaxParty: s.Program.MaxParty}
 	closed, err := s.Closures.Closed(office.ID, day)
 	if err != nil {
 		s.internalError(w, r, "walk-in", err)
@@ -102,7 +103,15 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 			return
 		}
 	}
-	a, err := s.Bookings.BookWalkIn(ids[0], lang, office, start, s.Now())
+	// A walk-in may be a party (a parent with children): the "people"
+	// field, 1 when absent.
+	people := 1
+	if v := r.PostFormValue("people"); v != "" {
+		if people, err = strconv.Atoi(v); err != nil {
+			people = 0 // refused below as ErrPartySize
+		}
+	}
+	a, err := s.Bookings.BookWalkIn(ids[0], lang, office, start, people, s.Now())
 	if phone != "" {
 		// found: what the clerk learns, that the number has a booking.
 		found := errors.Is(err, scheduling.ErrAlreadyBooked) || errors.Is(err, scheduling.ErrTooManyChanges)
@@ -113,8 +122,10 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 		// Not which, where or when: the resident at the desk knows, and
 		// the page must not tell anyone else.
 		s.flashError(p, "This person already holds an appointment. Ask for its confirmation code and use that.")
+	case errors.Is(err, scheduling.ErrPartySize):
+		s.flashError(p, fmt.Sprintf("A booking covers 1 to %d people.", max(s.Program.MaxParty, 1)))
 	case errors.Is(err, scheduling.ErrSlotFull):
-		s.flashError(p, "That time was just taken; pick another.")
+		s.flashError(p, "That time has not enough free seats for everyone; pick another.")
 	case errors.Is(err, scheduling.ErrNotBookable):
 		s.flashError(p, "That time cannot be booked any more; pick another.")
 	case errors.Is(err, scheduling.ErrTooManyChanges):
@@ -125,7 +136,7 @@ func (s *server) walkIn(w http.ResponseWriter, r *http.Request, p *principal) {
 	default:
 		s.audit(p, "walk-in", a.Code)
 		if s.Counters != nil {
-			if err := s.Counters.CountWalkIn(a.Office, scheduling.DateOf(a.Start.In(s.loc()))); err != nil {
+			if err := s.Counters.CountWalkIn(a.Office, scheduling.DateOf(a.Start.In(s.loc())), a.People()); err != nil {
 				s.Log.Error("clerk count walk-in", "err", err)
 			}
 		}

@@ -18,7 +18,9 @@ const (
 )
 
 // startBooking starts the booking flow (or, with reschedule, the flow that
-// moves the appointment) at the office list, or at office's days if given.
+// moves the appointment): how many people, when the program allows
+// parties, then the earliest slot with room for them, or office's days if
+// given.
 func (e *Engine) startBooking(s *session, in Inbound, reschedule bool, office string, now time.Time) Reply {
 	a, err := e.bookings.Find(allIDs(in))
 	switch {
@@ -29,12 +31,63 @@ func (e *Engine) startBooking(s *session, in Inbound, reschedule bool, office st
 	case err != nil && !errors.Is(err, scheduling.ErrNotFound):
 		return e.fail(s, err)
 	}
-	s.reschedule = reschedule
-	if office != "" {
-		s.office, s.page = office, 0
+	s.reschedule, s.atOffice, s.party = reschedule, office, 1
+	if e.maxParty() > 1 {
+		return e.askParty(s, false)
+	}
+	return e.afterParty(s, now)
+}
+
+// maxParty is the program's max_party, at least 1.
+func (e *Engine) maxParty() int { return max(e.bookings.Program().MaxParty, 1) }
+
+// askParty asks how many people will come (again, after an answer that was
+// not 1..max_party). The choices are the numbers themselves, which Render
+// writes on one line; typing the number picks it.
+func (e *Engine) askParty(s *session, again bool) Reply {
+	text := e.text(s, "book.party", nil)
+	if again {
+		text = e.text(s, "book.party.again", map[string]any{"Max": e.maxParty()}) + "\n" + text
+	}
+	cs := make([]Choice, 0, e.maxParty())
+	for n := 1; n <= e.maxParty(); n++ {
+		cs = append(cs, Choice{ID: prefixParty + strconv.Itoa(n), Label: strconv.Itoa(n)})
+	}
+	s.state = stBookParty
+	return e.offer(s, text, cs)
+}
+
+// afterParty goes on once s.party is known: to the days of the office the
+// booking started from, or to the earliest slot with room for the party
+// at any office, which "1" books at once.
+func (e *Engine) afterParty(s *session, now time.Time) Reply {
+	if s.atOffice != "" {
+		s.office, s.page = s.atOffice, 0
 		return e.days(s, "", now)
 	}
-	return e.bookOffices(s, now)
+	best, found, err := e.bookings.EarliestAny(s.party, now)
+	if err != nil {
+		return e.fail(s, err)
+	}
+	if !found {
+		if s.party > 1 {
+			r := e.askParty(s, false)
+			r.Text = e.text(s, "book.party.none", nil) + "\n" + r.Text
+			return r
+		}
+		return e.onlyMenu(s, e.count(s, "book.none", e.bookings.Program().HorizonDays, nil))
+	}
+	s.office, s.slot = best.Office, best.Start.In(e.loc())
+	text := e.text(s, "book.earliest", nil) + "\n" + e.describe(s, scheduling.Appointment{
+		Office: best.Office, Start: best.Start, Party: s.party,
+	}, false)
+	s.state = stBookEarliest
+	return e.offer(s, text, []Choice{
+		{ID: idBookNow, Label: e.text(s, "book.earliest.yes", nil)},
+		{ID: idOtherDays, Label: e.text(s, "book.earliest.days", nil)},
+		{ID: idOtherOffice, Label: e.text(s, "book.earliest.offices", nil)},
+		e.menuChoice(s),
+	})
 }
 
 // bookOffices asks for the office, naming the earliest free time anywhere.
@@ -43,7 +96,7 @@ func (e *Engine) bookOffices(s *session, now time.Time) Reply {
 	var best scheduling.Slot
 	found := false
 	for _, o := range p.Offices {
-		sl, ok, err := e.bookings.Earliest(o.ID, now)
+		sl, ok, err := e.bookings.Earliest(o.ID, s.party, now)
 		if err != nil {
 			return e.fail(s, err)
 		}
@@ -72,7 +125,7 @@ func (e *Engine) days(s *session, prefix string, now time.Time) Reply {
 	if !ok {
 		return e.retry(s)
 	}
-	days, err := e.bookings.Days(o.ID, now)
+	days, err := e.bookings.Days(o.ID, s.party, now)
 	if err != nil {
 		return e.fail(s, err)
 	}
@@ -94,7 +147,7 @@ func (e *Engine) days(s *session, prefix string, now time.Time) Reply {
 // times lists the free times of s.office on s.day, page s.page.
 func (e *Engine) times(s *session, prefix string, now time.Time) Reply {
 	p := e.bookings.Program()
-	slots, err := e.bookings.FreeSlots(s.office, s.day, now)
+	slots, err := e.bookings.FreeSlots(s.office, s.day, s.party, now)
 	if err != nil {
 		return e.fail(s, err)
 	}
@@ -159,10 +212,10 @@ func (e *Engine) commit(s *session, in Inbound, now time.Time) Reply {
 	if s.reschedule {
 		prev, err = e.bookings.Find(allIDs(in))
 		if err == nil {
-			a, err = e.bookings.Reschedule(allIDs(in), s.office, s.slot, now)
+			a, err = e.bookings.Reschedule(allIDs(in), s.office, s.slot, s.party, now)
 		}
 	} else {
-		a, err = e.bookings.Book(in.Identity, s.lang, s.office, s.slot, now)
+		a, err = e.bookings.Book(in.Identity, s.lang, s.office, s.slot, s.party, now)
 	}
 	switch {
 	case errors.Is(err, scheduling.ErrSlotFull):
@@ -189,7 +242,7 @@ func (e *Engine) commit(s *session, in Inbound, now time.Time) Reply {
 		head = "reschedule.done"
 		effect = Effect{Kind: Moved, Appointment: a, Previous: prev}
 	}
-	same := s.reschedule && prev.Office == a.Office && prev.Start.Equal(a.Start)
+	same := s.reschedule && prev.Office == a.Office && prev.Start.Equal(a.Start) && prev.People() == a.People()
 	s.reschedule = false
 	var r Reply
 	// Ever more compact until it fits: the full date, then the short date,
@@ -234,7 +287,7 @@ func (e *Engine) commit(s *session, in Inbound, now time.Time) Reply {
 // nearest says the slot was just taken and offers the nearest free ones.
 func (e *Engine) nearest(s *session, now time.Time) Reply {
 	p := e.bookings.Program()
-	slots, err := e.bookings.Nearest(s.office, s.slot, nearestSlots, now)
+	slots, err := e.bookings.Nearest(s.office, s.slot, s.party, nearestSlots, now)
 	if err != nil {
 		return e.fail(s, err)
 	}
@@ -249,7 +302,7 @@ func (e *Engine) nearest(s *session, now time.Time) Reply {
 }
 
 // describe is an appointment's date and time (short: compact date), office
-// and address.
+// and address, and in a program that allows parties how many people.
 func (e *Engine) describe(s *session, a scheduling.Appointment, short bool) string {
 	p := e.bookings.Program()
 	o, _ := p.Office(a.Office)
@@ -258,12 +311,16 @@ func (e *Engine) describe(s *session, a scheduling.Appointment, short bool) stri
 	if short {
 		date = e.msgs.ShortDate(s.lang, t)
 	}
-	return e.text(s, "appointment.show", map[string]any{
+	text := e.text(s, "appointment.show", map[string]any{
 		"Date":    date,
 		"Time":    e.msgs.Time(s.lang, t),
 		"Office":  o.Name(s.lang),
 		"Address": o.Address,
 	})
+	if e.maxParty() > 1 {
+		text += "\n" + e.count(s, "appointment.people", a.People(), nil)
+	}
+	return text
 }
 
 // appointment shows the resident's appointment, or offers to book one.

@@ -42,13 +42,16 @@ type Messages interface {
 // Bookings is the part of *scheduling.Service the engine uses.
 type Bookings interface {
 	Program() *scheduling.Program
-	Days(office string, now time.Time) ([]scheduling.Date, error)
-	FreeSlots(office string, day scheduling.Date, now time.Time) ([]scheduling.Slot, error)
-	Earliest(office string, now time.Time) (scheduling.Slot, bool, error)
-	Nearest(office string, start time.Time, n int, now time.Time) ([]scheduling.Slot, error)
-	Book(id scheduling.Identity, lang, office string, start time.Time, now time.Time) (scheduling.Appointment, error)
+	// The slot queries and Book take the party size: only slots with that
+	// many seats free count.
+	Days(office string, party int, now time.Time) ([]scheduling.Date, error)
+	FreeSlots(office string, day scheduling.Date, party int, now time.Time) ([]scheduling.Slot, error)
+	Earliest(office string, party int, now time.Time) (scheduling.Slot, bool, error)
+	EarliestAny(party int, now time.Time) (scheduling.Slot, bool, error)
+	Nearest(office string, start time.Time, party, n int, now time.Time) ([]scheduling.Slot, error)
+	Book(id scheduling.Identity, lang, office string, start time.Time, party int, now time.Time) (scheduling.Appointment, error)
 	Find(ids []scheduling.Identity) (scheduling.Appointment, error)
-	Reschedule(ids []scheduling.Identity, office string, start time.Time, now time.Time) (scheduling.Appointment, error)
+	Reschedule(ids []scheduling.Identity, office string, start time.Time, party int, now time.Time) (scheduling.Appointment, error)
 	Cancel(ids []scheduling.Identity, now time.Time) (scheduling.Appointment, error)
 	Forget(ids []scheduling.Identity, now time.Time) (scheduling.Appointment, bool, error)
 }

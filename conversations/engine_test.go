@@ -19,11 +19,11 @@ func (f *fixture) say(id scheduling.Identity, text string) conversations.Reply {
 func TestSessionExpiry(t *testing.T) {
 	f := newFixture(t)
 	me := resident(1)
-	if r := f.say(me, "4"); !strings.HasPrefix(r.Text, "Which office?") {
+	if r := f.say(me, "4"); !strings.HasPrefix(r.Text, "How many people") {
 		t.Fatalf("first message 4: %q", r.Text)
 	}
 	f.now = f.now.Add(conversations.SessionTTL - time.Minute)
-	if r := f.say(me, "1"); !strings.Contains(r.Text, "which day?") {
+	if r := f.say(me, "1"); !strings.HasPrefix(r.Text, "Earliest free time") {
 		t.Fatalf("within the TTL the booking goes on: %q", r.Text)
 	}
 	if n := f.engine.Sweep(f.now.Add(conversations.SessionTTL)); n != 0 {
@@ -100,8 +100,8 @@ func TestFirstLanguage(t *testing.T) {
 			f := newFixture(t)
 			tt.in.Identity = resident(1)
 			if tt.stored != "" {
-				sl, _, _ := f.svc.Earliest("city-hall", f.now)
-				if _, err := f.svc.Book(tt.in.Identity, tt.stored, "city-hall", sl.Start, f.now); err != nil {
+				sl, _, _ := f.svc.Earliest("city-hall", 1, f.now)
+				if _, err := f.svc.Book(tt.in.Identity, tt.stored, "city-hall", sl.Start, 1, f.now); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -180,8 +180,16 @@ func TestErrorsStayInside(t *testing.T) {
 func TestChoicePressed(t *testing.T) {
 	f := newFixture(t)
 	in := conversations.Inbound{Identity: resident(1), Choice: "book"}
-	if r := f.engine.Handle(in, f.now); !strings.HasPrefix(r.Text, "Which office?") {
+	if r := f.engine.Handle(in, f.now); !strings.HasPrefix(r.Text, "How many people") {
 		t.Fatalf("pressed book: %q", r.Text)
+	}
+	in.Choice = "party:2"
+	if r := f.engine.Handle(in, f.now); !strings.HasPrefix(r.Text, "Earliest free time") || !strings.Contains(r.Text, "For 2 people") {
+		t.Fatalf("pressed 2 people: %q", r.Text)
+	}
+	in.Choice = "other-office"
+	if r := f.engine.Handle(in, f.now); !strings.HasPrefix(r.Text, "Which office?") {
+		t.Fatalf("pressed another office: %q", r.Text)
 	}
 	in.Choice = "office:city-hall"
 	r := f.engine.Handle(in, f.now)

@@ -9,8 +9,8 @@ import (
 	"github.com/cita-city/cita/conversations"
 )
 
-// TestBookingReplyFits books at every office in every language, with the
-// SMS reminder question, and holds the longest reply of a conversation (code,
+// TestBookingReplyFits books a party of two at every office in every
+// language, with the SMS reminder question, and holds the longest reply of a conversation (code,
 // date, office name, address, what to bring, the question) to
 // conversations.MaxSegments. With -v it prints the longest per language:
 //
@@ -24,7 +24,9 @@ func TestBookingReplyFits(t *testing.T) {
 		for i, o := range f.program.Offices {
 			in := conversations.Inbound{Identity: resident(10 + i), LangHint: hints[lang], Reminders: true}
 			var r conversations.Reply
-			for _, say := range []string{"4", fmt.Sprint(i + 1), "1", "1", "1"} {
+			// A party of two (the longest people line every office has
+			// room for), another office, office i, its first day and time.
+			for _, say := range []string{"4", "2", "3", fmt.Sprint(i + 1), "1", "1", "1"} {
 				in.Text = say
 				r = f.engine.Handle(in, f.now)
 			}
@@ -57,8 +59,9 @@ func TestRescheduleReplyFits(t *testing.T) {
 		for i, o := range f.program.Offices {
 			in := conversations.Inbound{Identity: resident(20 + i), LangHint: hints[lang], Reminders: true}
 			var r conversations.Reply
-			// Book at the first office, ask for a reminder, then move to office i.
-			for _, say := range []string{"4", "1", "1", "1", "1", "1", "5", "1", fmt.Sprint(i + 1), "2", "1", "1"} {
+			// Book the earliest for one, ask for a reminder, then move as two
+			// to office i, its first day, its second time.
+			for _, say := range []string{"4", "1", "1", "1", "5", "1", "2", "3", fmt.Sprint(i + 1), "1", "2", "1"} {
 				in.Text = say
 				r = f.engine.Handle(in, f.now)
 			}

@@ -24,8 +24,8 @@ func TestLanguage(t *testing.T) {
 		t.Errorf("live Spanish session: %q, want es", got)
 	}
 	// A stored appointment in Tagalog, no session.
-	sl, _, _ := f.svc.Earliest("city-hall", f.now)
-	if _, err := f.svc.Book(booked, "tl", "city-hall", sl.Start, f.now); err != nil {
+	sl, _, _ := f.svc.Earliest("city-hall", 1, f.now)
+	if _, err := f.svc.Book(booked, "tl", "city-hall", sl.Start, 1, f.now); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.engine.Language(help(2), f.now); got != "tl" {

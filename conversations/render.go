@@ -20,7 +20,8 @@ const (
 
 // Render shows a reply as plain text, the way SMS and the terminal show it:
 // the text, a blank line, then one choice a line, numbered from 1 in order,
-// with the choice whose ID is "0" last as "0".
+// with the choice whose ID is "0" last as "0". Choices labeled with just
+// their own number (a party size) share one line: "1 2 3 4 5".
 //
 // When the text reads right to left (Arabic), each choice line starts with
 // a right-to-left mark: a phone then lays the line out right to left even
@@ -40,13 +41,23 @@ func Render(r Reply) string {
 	b.WriteString("\n")
 	n := 0
 	var zero *Choice
+	inline := false // the last choice was a bare number
 	for i, c := range r.Choices {
 		if c.ID == idForget {
 			zero = &r.Choices[i]
 			continue
 		}
 		n++
-		b.WriteString("\n" + mark + strconv.Itoa(n) + " " + c.Label)
+		num := strconv.Itoa(n)
+		switch {
+		case c.Label == num && inline:
+			b.WriteString(" " + num)
+		case c.Label == num:
+			b.WriteString("\n" + mark + num)
+		default:
+			b.WriteString("\n" + mark + num + " " + c.Label)
+		}
+		inline = c.Label == num
 	}
 	if zero != nil {
 		b.WriteString("\n" + mark + "0 " + zero.Label)

@@ -41,3 +41,29 @@ func TestRenderRightToLeft(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderBareNumbers: choices labeled with just their own number (the
+// party size) share one line; any other label starts a line of its own.
+func TestRenderBareNumbers(t *testing.T) {
+	tests := []struct {
+		name    string
+		choices []Choice
+		want    string
+	}{
+		{"party sizes", []Choice{{"party:1", "1"}, {"party:2", "2"}, {"party:3", "3"}}, "Q\n\n1 2 3"},
+		{"then a labeled choice", []Choice{{"party:1", "1"}, {"party:2", "2"}, {idMenu, "Menu"}}, "Q\n\n1 2\n3 Menu"},
+		{"a label that is another number", []Choice{{"a", "2"}, {"b", "1"}}, "Q\n\n1 2\n2 1"},
+		{"right to left", []Choice{{"party:1", "1"}, {"party:2", "2"}}, "كم؟\n\n" + rlm + "1 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := "Q"
+			if tt.name == "right to left" {
+				text = "كم؟"
+			}
+			if got := Render(Reply{Text: text, Choices: tt.choices}); got != tt.want {
+				t.Errorf("Render = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

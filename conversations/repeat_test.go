@@ -20,10 +20,12 @@ func TestRepeatActsOnce(t *testing.T) {
 		repeat bool
 		want   string // prefix of the reply
 	}{
-		{"same text at once", 0, "1", true, "City Hall: which day?"},
-		{"same text just inside the window", conversations.RepeatWindow - time.Millisecond, "1", true, "City Hall: which day?"},
-		{"same text after the window", conversations.RepeatWindow, "1", false, "Monday, November 30:"},
-		{"another text at once", 0, "2", false, "Tuesday, December 1:"},
+		// "1" answered the party size; "1" again would book the earliest
+		// time, which a double tap must not do.
+		{"same text at once", 0, "1", true, "Earliest free time:"},
+		{"same text just inside the window", conversations.RepeatWindow - time.Millisecond, "1", true, "Earliest free time:"},
+		{"same text after the window", conversations.RepeatWindow, "1", false, "Booked!"},
+		{"another text at once", 0, "2", false, "City Hall: which day?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,7 +101,7 @@ func TestNoRepeatWindow(t *testing.T) {
 	me := resident(1)
 	f.say(me, "4")
 	f.say(me, "1")
-	if r := f.say(me, "1"); r.Repeat || !strings.HasPrefix(r.Text, "Monday, November 30:") {
+	if r := f.say(me, "1"); r.Repeat || !strings.HasPrefix(r.Text, "Booked!") {
 		t.Errorf("second 1: %q (repeat %v)", r.Text, r.Repeat)
 	}
 }
@@ -115,7 +117,7 @@ func TestSequentialNeverRepeats(t *testing.T) {
 	}
 	say("4")
 	say("1")
-	if r := say("1"); r.Repeat || !strings.HasPrefix(r.Text, "Monday, November 30:") {
+	if r := say("1"); r.Repeat || !strings.HasPrefix(r.Text, "Booked!") {
 		t.Errorf("second 1: %q (repeat %v)", r.Text, r.Repeat)
 	}
 }

@@ -3,6 +3,7 @@ package conversations
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,8 @@ const (
 	stQuestion                   // eligibility question number s.question
 	stOffices                    // offices and hours: which office
 	stOffice                     // one office's hours shown
+	stBookParty                  // booking: how many people
+	stBookEarliest               // booking: the earliest slot for the party, or another day or office
 	stBookOffice                 // booking: which office
 	stBookDay                    // booking: which day of s.office (page s.page)
 	stBookTime                   // booking: which time of s.day (page s.page)
@@ -42,10 +45,12 @@ type session struct {
 
 	question   int                     // stQuestion
 	reschedule bool                    // the booking flow moves the appointment
+	party      int                     // booking: people in the party, from stBookParty on
+	atOffice   string                  // booking started from an office's hours: its days follow the party size
 	office     string                  // booking and office info
 	day        scheduling.Date         // stBookTime
 	page       int                     // stBookDay, stBookTime
-	slot       time.Time               // stBookConfirm
+	slot       time.Time               // stBookConfirm, stBookEarliest
 	booked     *scheduling.Appointment // stReminder (a pointer: most sessions never book, see mainChoices)
 
 	// The message that last acted, as a keyed digest (never its text),
@@ -77,6 +82,10 @@ const (
 	prefixDay     = "day:"
 	prefixSlot    = "slot:"
 	prefixLang    = "lang:"
+	prefixParty   = "party:"
+	idBookNow     = "book-now"     // book the earliest slot offered
+	idOtherDays   = "other-days"   // days of the earliest slot's office
+	idOtherOffice = "other-office" // the office list
 )
 
 // mainIDs are the main menu's choices, in order.
@@ -124,6 +133,9 @@ func (e *Engine) converse(s *session, fresh bool, in Inbound, now time.Time) Rep
 		}
 	}
 	if !ok {
+		if s.state == stBookParty {
+			return e.askParty(s, true)
+		}
 		return e.retry(s)
 	}
 	return e.choose(s, id, in, now)
@@ -181,6 +193,20 @@ func (e *Engine) choose(s *session, id string, in Inbound, now time.Time) Reply 
 		}
 		s.page = 0
 		return e.days(s, "", now)
+	case strings.HasPrefix(id, prefixParty):
+		n, err := strconv.Atoi(strings.TrimPrefix(id, prefixParty))
+		if err != nil {
+			return e.fail(s, fmt.Errorf("party choice: %w", err))
+		}
+		s.party = n
+		return e.afterParty(s, now)
+	case id == idBookNow:
+		return e.commit(s, in, now)
+	case id == idOtherDays:
+		s.page = 0
+		return e.days(s, "", now)
+	case id == idOtherOffice:
+		return e.bookOffices(s, now)
 	case strings.HasPrefix(id, prefixBookAt):
 		return e.startBooking(s, in, false, strings.TrimPrefix(id, prefixBookAt), now)
 	case strings.HasPrefix(id, prefixDay):

@@ -24,7 +24,7 @@ func (m *memStore) taken(office string, start time.Time, skip string) int {
 	n := 0
 	for code, a := range m.appts {
 		if code != skip && a.Status.Active() && a.Office == office && a.Start.Equal(start) {
-			n++
+			n += a.People()
 		}
 	}
 	return n
@@ -70,7 +70,7 @@ func (m *memStore) Insert(a scheduling.Appointment, capacity int) error {
 	if _, ok := m.find(a.Identity); ok {
 		return scheduling.ErrAlreadyBooked
 	}
-	if m.taken(a.Office, a.Start, "") >= capacity {
+	if m.taken(a.Office, a.Start, "")+a.People() > capacity {
 		return scheduling.ErrSlotFull
 	}
 	if _, ok := m.appts[a.Code]; ok {
@@ -81,17 +81,20 @@ func (m *memStore) Insert(a scheduling.Appointment, capacity int) error {
 	return nil
 }
 
-func (m *memStore) Move(code, office string, start time.Time, capacity int) (scheduling.Appointment, error) {
+func (m *memStore) Move(code, office string, start time.Time, party, capacity int) (scheduling.Appointment, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	a, ok := m.appts[code]
 	if !ok || !a.Status.Active() {
 		return scheduling.Appointment{}, scheduling.ErrNotFound
 	}
-	if m.taken(office, start, code) >= capacity {
+	if party == 0 {
+		party = a.People()
+	}
+	if m.taken(office, start, code)+party > capacity {
 		return scheduling.Appointment{}, scheduling.ErrSlotFull
 	}
-	a.Office, a.Start = office, start
+	a.Office, a.Start, a.Party = office, start, party
 	m.appts[code] = a
 	return a, nil
 }
@@ -146,7 +149,7 @@ func (m *memStore) Taken(office string, from, to time.Time) (map[int64]int, erro
 	out := map[int64]int{}
 	for _, a := range m.appts {
 		if a.Status.Active() && a.Office == office && !a.Start.Before(from) && a.Start.Before(to) {
-			out[a.Start.Unix()]++
+			out[a.Start.Unix()] += a.People()
 		}
 	}
 	return out, nil

@@ -57,11 +57,27 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureOf(t, scheduling.Demo())
+}
+
+// demoWithMaxParty is the demo program with max_party set to n.
+func demoWithMaxParty(t testing.TB, n int) *scheduling.Program {
+	t.Helper()
+	src := strings.Replace(string(scheduling.DemoProgram), "max_party = 5", fmt.Sprintf("max_party = %d", n), 1)
+	p, err := scheduling.Load(scheduling.DemoName, []byte(src))
+	if err != nil || p.MaxParty != n {
+		t.Fatalf("demo with max_party %d: %v (max_party %d)", n, err, p.MaxParty)
+	}
+	return p
+}
+
+func newFixtureOf(t testing.TB, p *scheduling.Program) *fixture {
+	t.Helper()
 	catalog, err := locales.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{t: t, program: scheduling.Demo(), store: newMemStore(), catalog: catalog, now: start}
+	f := &fixture{t: t, program: p, store: newMemStore(), catalog: catalog, now: start}
 	f.svc = scheduling.NewService(f.program, f.store)
 	f.svc.SetRand(rand.NewChaCha8([32]byte{'c', 'i', 't', 'a'}))
 	f.engine = conversations.New(f.svc, catalog)
@@ -72,22 +88,39 @@ func newFixture(t testing.TB) *fixture {
 // fill takes every free seat of office's earliest slot for other residents.
 func (f *fixture) fill(office string) time.Time {
 	f.t.Helper()
-	sl, ok, err := f.svc.Earliest(office, f.now)
+	sl, ok, err := f.svc.Earliest(office, 1, f.now)
 	if err != nil || !ok {
 		f.t.Fatalf("Earliest(%s) = %v, %v", office, ok, err)
 	}
 	for i := range sl.Free {
-		if _, err := f.svc.Book(resident(50+i), "en", office, sl.Start, f.now); err != nil {
+		if _, err := f.svc.Book(resident(50+i), "en", office, sl.Start, 1, f.now); err != nil {
 			f.t.Fatalf("fill %s: %v", sl.Start, err)
 		}
 	}
 	return sl.Start
 }
 
+// crowd books one seat of every slot left today at office for other
+// residents and returns how many.
+func (f *fixture) crowd(office string) int {
+	f.t.Helper()
+	slots, err := f.svc.FreeSlots(office, scheduling.DateOf(f.now), 1, f.now)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for i, sl := range slots {
+		if _, err := f.svc.Book(resident(200+i), "en", office, sl.Start, 1, f.now); err != nil {
+			f.t.Fatalf("crowd %s: %v", sl.Start, err)
+		}
+	}
+	return len(slots)
+}
+
 // step is one thing that happens in a transcript.
 type step struct {
-	say  string // the resident types this
-	fill string // other residents take the last seats of this office's earliest slot
+	say   string // the resident types this
+	fill  string // other residents take the last seats of this office's earliest slot
+	crowd string // other residents take one seat of every slot left today at this office
 }
 
 func say(texts ...string) []step {
@@ -104,6 +137,7 @@ type scenario struct {
 	about     string
 	reminders bool
 	langs     []string // nil: English and Spanish
+	maxParty  int      // 0: the demo program's (5)
 	steps     func(lang string) []step
 }
 
@@ -126,7 +160,8 @@ func tr(lang, en, es string) string {
 	return en
 }
 
-func book() []step { return say("4", "1", "1", "1", "1") }
+// book books the earliest slot for one person: "4", a party of 1, "1".
+func book() []step { return say("4", "1", "1") }
 
 var scenarios = []scenario{
 	{
@@ -142,12 +177,16 @@ var scenarios = []scenario{
 	{
 		name:  "reschedule",
 		about: "book, then move the appointment to another office; the code stays",
-		steps: func(lang string) []step { return append(book(), say("1", "5", "1", "2", "1", "1", "1", "1", "5")...) },
+		steps: func(lang string) []step {
+			return append(book(), say("1", "5", "1", "1", "3", "2", "1", "1", "1", "1", "5")...)
+		},
 	},
 	{
 		name: "reschedule-reminder", reminders: true,
 		about: "book with a reminder, move it to a later time, then say no to a reminder: the channel hears the no",
-		steps: func(lang string) []step { return append(book(), say("1", "5", "1", "1", "1", "2", "1", "2", "5")...) },
+		steps: func(lang string) []step {
+			return append(book(), say("1", "5", "1", "1", "2", "1", "2", "1", "2", "5")...)
+		},
 	},
 	{
 		name:  "cancel",
@@ -199,9 +238,9 @@ var scenarios = []scenario{
 	},
 	{
 		name:  "slot-taken",
-		about: "the slot fills between listing and confirming: the nearest free ones are offered",
+		about: "the earliest slot fills between offering and booking it: the nearest free ones are offered",
 		steps: func(lang string) []step {
-			s := say("4", "1", "1", "1")
+			s := say("4", "1")
 			s = append(s, step{fill: "city-hall"})
 			return append(s, say("1", "1", "1")...)
 		},
@@ -210,14 +249,14 @@ var scenarios = []scenario{
 		name:  "unknown-numbers",
 		about: "numbers that are not on the list at each booking step are re-prompted, never a dead end",
 		steps: func(lang string) []step {
-			return say("4", "5", "1", "12", "1", "15", tr(lang, "more", "más"), "99", "1", "3", "2")
+			return say("4", "9", "1", "5", "2", "12", "1", "15", tr(lang, "more", "más"), "99", "1", "3", "2")
 		},
 	},
 	{
 		name:  "menu-tour",
-		about: "what to bring, offices and hours, booking from an office, more days",
+		about: "what to bring, offices and hours, booking from an office for two, more days",
 		steps: func(lang string) []step {
-			return say("2", "2", "3", "2", "1", "8", "8", "2", "5", "6", "1")
+			return say("2", "2", "3", "2", "1", "2", "8", "8", "2", "5", "6", "1")
 		},
 	},
 	{
@@ -226,9 +265,38 @@ var scenarios = []scenario{
 		steps: func(lang string) []step {
 			s := book()
 			for day := range 3 {
-				s = append(s, say("1", "5", "1", "1", fmt.Sprint(day+2), "1", "1")...)
+				s = append(s, say("1", "5", "1", "1", "2", fmt.Sprint(day+2), "1", "1")...)
 			}
 			return s
+		},
+	},
+	{
+		name:  "family-of-three",
+		about: "a parent books for three people in four messages: hi, 4, 3, 1; my appointment says how many",
+		steps: func(lang string) []step { return say(tr(lang, "hi", "hola"), "4", "3", "1", "1", "5") },
+	},
+	{
+		name:  "party-too-big-today",
+		about: "today every slot at the one office with five desks has a seat taken: a party of five is offered tomorrow",
+		steps: func(lang string) []step {
+			return append([]step{{crowd: "northwest"}}, say("4", "5", "1", "5")...)
+		},
+	},
+	{
+		name:  "move-party",
+		about: "a family of three books, then moves as two people to the earliest time; the code stays",
+		steps: func(lang string) []step { return say("4", "3", "1", "1", "5", "1", "2", "1", "1", "5") },
+	},
+	{
+		name: "party-of-one", maxParty: 1, langs: []string{"en"},
+		about: "a program whose max_party is 1 asks no party size: hi, 4, 1 books",
+		steps: func(lang string) []step { return say("hi", "4", "1", "5") },
+	},
+	{
+		name:  "bad-party",
+		about: "party sizes 0, 99, a word and an emoji are asked again; nothing is booked",
+		steps: func(lang string) []step {
+			return say("4", "0", "99", tr(lang, "three", "tres"), "🙂", tr(lang, "menu", "menú"), "5")
 		},
 	},
 }
@@ -252,6 +320,9 @@ func TestTranscripts(t *testing.T) {
 		for _, lang := range langs {
 			t.Run(sc.name+"."+lang, func(t *testing.T) {
 				f := newFixture(t)
+				if sc.maxParty != 0 {
+					f = newFixtureOf(t, demoWithMaxParty(t, sc.maxParty))
+				}
 				steps := sc.steps(lang)
 				hint := langHint(lang, steps[0].say)
 				var b strings.Builder
@@ -261,6 +332,11 @@ func TestTranscripts(t *testing.T) {
 					if st.fill != "" {
 						at := f.fill(st.fill)
 						fmt.Fprintf(&b, "\n* other residents take the last seats of %s %s\n", st.fill, at.Format("2006-01-02 15:04"))
+						continue
+					}
+					if st.crowd != "" {
+						n := f.crowd(st.crowd)
+						fmt.Fprintf(&b, "\n* other residents take one seat of each of the %d slots left today at %s\n", n, st.crowd)
 						continue
 					}
 					r := f.engine.Handle(conversations.Inbound{
@@ -314,9 +390,9 @@ func effectLine(e conversations.Effect) string {
 	if a.Code == "" {
 		return "= effect " + kind + ": no appointment"
 	}
-	s := fmt.Sprintf("= effect %s: %s %s %s lang=%s", kind, a.Code, a.Office, a.Start.Format("2006-01-02 15:04"), a.Lang)
+	s := fmt.Sprintf("= effect %s: %s %s %s lang=%s party=%d", kind, a.Code, a.Office, a.Start.Format("2006-01-02 15:04"), a.Lang, a.People())
 	if e.Kind == conversations.Moved {
-		s += fmt.Sprintf(" (was %s %s)", e.Previous.Office, e.Previous.Start.Format("2006-01-02 15:04"))
+		s += fmt.Sprintf(" (was %s %s party=%d)", e.Previous.Office, e.Previous.Start.Format("2006-01-02 15:04"), e.Previous.People())
 	}
 	return s
 }

@@ -55,7 +55,16 @@ type Appointment struct {
 	Code     string    // confirmation code, see NewCode
 	Status   Status
 	Made     Date // the day it was made, never the time
+	// Party is how many people the booking covers (a small count, not
+	// identifying): they take Party seats of the one slot. 0 reads as 1.
+	Party int
+	// Arrived is how many of the party a clerk checked in (0 until then):
+	// the close-day counters count the rest as no-shows.
+	Arrived int
 }
+
+// People is a's party size, at least 1.
+func (a Appointment) People() int { return max(a.Party, 1) }
 
 // Sentinel errors for outcomes callers branch on.
 var (
@@ -71,6 +80,8 @@ var (
 	// ErrNotBookable: the time is not a slot of that office that can be
 	// booked now (closed, outside hours, past the lead time or the horizon).
 	ErrNotBookable = errors.New("not a bookable slot")
+	// ErrPartySize: the party size is not 1..the program's max_party.
+	ErrPartySize = errors.New("party size out of range")
 	// ErrTooManyChanges: the identity reached the program's daily limit of
 	// booking changes.
 	ErrTooManyChanges = errors.New("too many booking changes today")

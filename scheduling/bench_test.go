@@ -17,7 +17,7 @@ func BenchmarkDays(b *testing.B) {
 	office := p.Offices[0].ID
 	b.ReportAllocs()
 	for b.Loop() {
-		if days, err := s.Days(office, now); err != nil || len(days) == 0 {
+		if days, err := s.Days(office, 1, now); err != nil || len(days) == 0 {
 			b.Fatal(days, err)
 		}
 	}

@@ -36,29 +36,29 @@ func TestRunTimeClosures(t *testing.T) {
 	s.SetClosures(closedDays{days: map[string][]Date{"main": {tue}}})
 	wed := Date{2026, 12, 2}
 
-	days, err := s.Days("main", monday)
+	days, err := s.Days("main", 1, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if slices.Contains(days, tue) || !slices.Contains(days, wed) {
 		t.Errorf("Days = %v, want without %v and with %v", days, tue, wed)
 	}
-	if free, err := s.FreeSlots("main", tue, monday); err != nil || len(free) != 0 {
+	if free, err := s.FreeSlots("main", tue, 1, monday); err != nil || len(free) != 0 {
 		t.Errorf("FreeSlots on the closed day = %v, %v; want none", free, err)
 	}
 	if free, err := s.WalkInSlots("main", tue, at(12, 1, 10, 0)); err != nil || len(free) != 0 {
 		t.Errorf("WalkInSlots on the closed day = %v, %v; want none", free, err)
 	}
-	if free, err := s.FreeSlots("tiny", tue, monday); err != nil || len(free) == 0 {
+	if free, err := s.FreeSlots("tiny", tue, 1, monday); err != nil || len(free) == 0 {
 		t.Errorf("FreeSlots of another office that day = %v, %v; want its slots", free, err)
 	}
 	// Monday is open; Tuesday closed: the earliest after Monday's last
 	// slot is Wednesday's first.
 	late := at(11, 30, 16, 0)
-	if sl, ok, err := s.Earliest("main", late); err != nil || !ok || !sl.Start.Equal(at(12, 2, 9, 0)) {
+	if sl, ok, err := s.Earliest("main", 1, late); err != nil || !ok || !sl.Start.Equal(at(12, 2, 9, 0)) {
 		t.Errorf("Earliest = %v, %v, %v; want Wednesday 09:00", sl, ok, err)
 	}
-	near, err := s.Nearest("main", at(12, 1, 12, 0), 3, monday)
+	near, err := s.Nearest("main", at(12, 1, 12, 0), 1, 3, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,14 +67,14 @@ func TestRunTimeClosures(t *testing.T) {
 			t.Errorf("Nearest offers %v, on the closed day", sl.Start)
 		}
 	}
-	if _, err := s.Book(person(1), "en", "main", at(12, 1, 10, 0), monday); !errors.Is(err, ErrNotBookable) {
+	if _, err := s.Book(person(1), "en", "main", at(12, 1, 10, 0), 1, monday); !errors.Is(err, ErrNotBookable) {
 		t.Errorf("Book on the closed day: %v, want ErrNotBookable", err)
 	}
-	if _, err := s.BookWalkIn(person(1), "en", "main", at(12, 1, 10, 0), at(12, 1, 10, 5)); !errors.Is(err, ErrNotBookable) {
+	if _, err := s.BookWalkIn(person(1), "en", "main", at(12, 1, 10, 0), 1, at(12, 1, 10, 5)); !errors.Is(err, ErrNotBookable) {
 		t.Errorf("BookWalkIn on the closed day: %v, want ErrNotBookable", err)
 	}
 	mustBook(t, s, person(2), "main", at(12, 2, 10, 0), monday)
-	if _, err := s.Reschedule([]Identity{person(2)}, "main", at(12, 1, 10, 0), monday); !errors.Is(err, ErrNotBookable) {
+	if _, err := s.Reschedule([]Identity{person(2)}, "main", at(12, 1, 10, 0), 0, monday); !errors.Is(err, ErrNotBookable) {
 		t.Errorf("Reschedule to the closed day: %v, want ErrNotBookable", err)
 	}
 }
@@ -85,10 +85,10 @@ func TestClosuresError(t *testing.T) {
 	s, _ := newTestService(t)
 	boom := errors.New("disk on fire")
 	s.SetClosures(closedDays{err: boom})
-	if _, err := s.Days("main", monday); !errors.Is(err, boom) {
+	if _, err := s.Days("main", 1, monday); !errors.Is(err, boom) {
 		t.Errorf("Days: %v, want %v", err, boom)
 	}
-	if _, err := s.Book(person(1), "en", "main", at(12, 1, 10, 0), monday); !errors.Is(err, boom) {
+	if _, err := s.Book(person(1), "en", "main", at(12, 1, 10, 0), 1, monday); !errors.Is(err, boom) {
 		t.Errorf("Book: %v, want %v", err, boom)
 	}
 }
@@ -98,7 +98,7 @@ func TestClosuresError(t *testing.T) {
 func TestWalkIn(t *testing.T) {
 	s, _ := newTestService(t)
 	now := at(12, 1, 10, 7) // Tuesday; the 10:00 slot runs until 10:15
-	if _, err := s.Book(person(1), "en", "main", at(12, 1, 10, 0), now); !errors.Is(err, ErrNotBookable) {
+	if _, err := s.Book(person(1), "en", "main", at(12, 1, 10, 0), 1, now); !errors.Is(err, ErrNotBookable) {
 		t.Fatalf("Book of the running slot: %v, want ErrNotBookable (lead time)", err)
 	}
 	free, err := s.WalkInSlots("main", DateOf(now), now)
@@ -108,7 +108,7 @@ func TestWalkIn(t *testing.T) {
 	if len(free) == 0 || !free[0].Start.Equal(at(12, 1, 10, 0)) {
 		t.Fatalf("WalkInSlots start with %v, want the running 10:00 slot", free)
 	}
-	if normal, _ := s.FreeSlots("main", DateOf(now), now); len(normal) >= len(free) {
+	if normal, _ := s.FreeSlots("main", DateOf(now), 1, now); len(normal) >= len(free) {
 		t.Errorf("FreeSlots has %d slots, WalkInSlots %d: want the lead time's slots fewer", len(normal), len(free))
 	}
 	tests := []struct {
@@ -124,7 +124,7 @@ func TestWalkIn(t *testing.T) {
 		{"program closure", at(12, 25, 10, 0), false},
 	}
 	for i, tt := range tests {
-		_, err := s.BookWalkIn(person(byte(10+i)), "en", "main", tt.start, now)
+		_, err := s.BookWalkIn(person(byte(10+i)), "en", "main", tt.start, 1, now)
 		if tt.ok && err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 		}
@@ -133,7 +133,7 @@ func TestWalkIn(t *testing.T) {
 		}
 	}
 	// Walk-ins follow the other rules: one appointment per identity.
-	if _, err := s.BookWalkIn(person(10), "en", "main", at(12, 1, 11, 0), now); !errors.Is(err, ErrAlreadyBooked) {
+	if _, err := s.BookWalkIn(person(10), "en", "main", at(12, 1, 11, 0), 1, now); !errors.Is(err, ErrAlreadyBooked) {
 		t.Errorf("second walk-in: %v, want ErrAlreadyBooked", err)
 	}
 }

@@ -17,7 +17,8 @@
 // stand on any day, including the two DST Sundays.
 //
 // Service applies the booking rules (lead time, horizon, closures, one active
-// appointment per resident, a daily limit of changes) over a Store, which
+// appointment per resident, which may cover a party of up to max_party
+// people seated together in one slot, a daily limit of changes) over a Store, which
 // keeps appointments and checks seat counts in one transaction; storage
 // implements it on bbolt. What an appointment holds is fixed by promise P1:
 // see Appointment. The daily change counts stay in memory for the same

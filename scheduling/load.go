@@ -87,7 +87,7 @@ func (l *loader) failf(field, format string, args ...any) {
 
 func (l *loader) program(raw map[string]any) *Program {
 	l.known(raw, "", "name", "time_zone", "phone_region", "languages", "horizon_days", "lead_time",
-		"changes_per_day", "reminder_lead", "office", "closure", "eligibility", "document")
+		"changes_per_day", "max_party", "reminder_lead", "office", "closure", "eligibility", "document")
 	p := &Program{Location: time.UTC}
 
 	p.Name = l.str(raw, "", "name", true)
@@ -135,6 +135,14 @@ func (l *loader) program(raw map[string]any) *Program {
 		p.ChangesPerDay = n
 	}
 	p.ReminderLead = l.duration(raw, "", "reminder_lead")
+	p.MaxParty = 1
+	if _, set := raw["max_party"]; set {
+		if n, ok := l.integer(raw, "", "max_party"); ok && (n < 1 || n > MaxPartyLimit) {
+			l.failf("max_party", "must be between 1 and %d, not %d", MaxPartyLimit, n)
+		} else if ok {
+			p.MaxParty = n
+		}
+	}
 
 	offices := l.tables(raw, "", "office")
 	if _, ok := raw["office"]; !ok || len(offices) == 0 {
@@ -147,6 +155,15 @@ func (l *loader) program(raw map[string]any) *Program {
 			l.failf(f+".id", "%q is already the id of office[%d]", o.ID, j)
 		}
 		p.Offices = append(p.Offices, o)
+	}
+	most := 0
+	for _, o := range p.Offices {
+		most = max(most, o.Desks)
+	}
+	if most > 0 && p.MaxParty > most {
+		// The whole party sits in one slot (README, "Families"): a party no
+		// office has desks for could be asked for and never booked.
+		l.failf("max_party", "%d is more than the desks of any office (at most %d): such a party could never book", p.MaxParty, most)
 	}
 
 	for i, t := range l.tables(raw, "", "closure") {

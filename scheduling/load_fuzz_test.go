@@ -29,7 +29,7 @@ func FuzzLoad(f *testing.F) {
 		now := time.Date(2026, 11, 30, 8, 0, 0, 0, p.Location)
 		svc := NewService(p, newMemStore())
 		for _, o := range p.Offices {
-			if _, err := svc.Days(o.ID, now); err != nil {
+			if _, err := svc.Days(o.ID, 1, now); err != nil {
 				t.Fatalf("days of %s: %v", o.ID, err)
 			}
 		}

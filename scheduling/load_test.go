@@ -20,6 +20,9 @@ func TestLoadDemo(t *testing.T) {
 	if diff := cmp.Diff([]string{"en", "es", "pl", "zh", "ar", "fr", "tl", "uk", "ko", "ru", "ur", "hi", "gu", "vi"}, p.Languages); diff != "" {
 		t.Errorf("languages (-want +got):\n%s", diff)
 	}
+	if p.MaxParty != 5 {
+		t.Errorf("max_party = %d, want 5", p.MaxParty)
+	}
 	if p.HorizonDays != 30 || p.Lead != 2*time.Hour || p.ChangesPerDay != 3 || p.ReminderLead != 24*time.Hour {
 		t.Errorf("rules = %d days, lead %v, %d changes, reminder %v", p.HorizonDays, p.Lead, p.ChangesPerDay, p.ReminderLead)
 	}
@@ -37,7 +40,7 @@ func TestLoadDemo(t *testing.T) {
 		t.Errorf("city-hall hours = %v", hall.Hours)
 	}
 	for _, o := range p.Offices {
-		if o.SlotMinutes != 15 || o.Desks < 2 || o.Desks > 4 {
+		if o.SlotMinutes != 15 || o.Desks < 2 || o.Desks > 5 {
 			t.Errorf("office %s: %d-minute slots, %d desks", o.ID, o.SlotMinutes, o.Desks)
 		}
 	}
@@ -196,6 +199,11 @@ var badLoadTests = []struct {
 	{"lead negative", `"2h"`, `"-1h"`, 6, "lead_time", "negative"},
 	{"no changes", `changes_per_day = 3`, `changes_per_day = 0`, 7, "changes_per_day", "at least 1"},
 	{"reminder bad", `"24h"`, `"1d"`, 8, "reminder_lead", "not a duration"},
+	{"party zero", "changes_per_day = 3", "changes_per_day = 3\nmax_party = 0", 8, "max_party", "between 1 and 20"},
+	{"party too large", "changes_per_day = 3", "changes_per_day = 3\nmax_party = 99", 8, "max_party", "between 1 and 20"},
+	{"party a word", "changes_per_day = 3", "changes_per_day = 3\nmax_party = \"tres\"", 8, "max_party", "whole number"},
+	// Offices a and b have 2 and 1 desks: a party of 3 could never sit in one slot.
+	{"party above every office's desks", "changes_per_day = 3", "changes_per_day = 3\nmax_party = 3", 8, "max_party", "more than the desks of any office (at most 2)"},
 	{"no offices", "[[office]]\nid = \"a\"\nname = { en = \"A\", es = \"A\" }\naddress = \"1 Main St\"\nslot_minutes = 15\ndesks = 2\nhours = { mon = [\"09:00-12:00\", \"13:00-17:00\"], sat = [\"09:00-13:00\"] }\n\n[[office]]\nid = \"b\"\nname = { en = \"B\" }\naddress = \"2 Main St\"\nslot_minutes = 30\ndesks = 1\nhours = {\n  tue = [\"10:00-14:00\"],\n  thu = [\"10:00-14:00\"],\n}\n", "", 0, "office", "at least one"},
 	{"office written as a table", `[[office]]
 id = "a"`, `[office]

@@ -22,7 +22,7 @@ func (m *memStore) active(office string, start time.Time, except string) int {
 	n := 0
 	for code, a := range m.appts {
 		if code != except && a.Status.Active() && a.Office == office && a.Start.Equal(start) {
-			n++
+			n += a.People()
 		}
 	}
 	return n
@@ -46,7 +46,7 @@ func (m *memStore) Insert(a Appointment, capacity int) error {
 	if _, ok := m.appts[a.Code]; ok {
 		return ErrCodeTaken
 	}
-	if m.active(a.Office, a.Start, "") >= capacity {
+	if m.active(a.Office, a.Start, "")+a.People() > capacity {
 		return ErrSlotFull
 	}
 	a.Status = StatusBooked
@@ -54,17 +54,20 @@ func (m *memStore) Insert(a Appointment, capacity int) error {
 	return nil
 }
 
-func (m *memStore) Move(code, office string, start time.Time, capacity int) (Appointment, error) {
+func (m *memStore) Move(code, office string, start time.Time, party, capacity int) (Appointment, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	a, ok := m.appts[code]
 	if !ok || !a.Status.Active() {
 		return Appointment{}, ErrNotFound
 	}
-	if m.active(office, start, code) >= capacity {
+	if party == 0 {
+		party = a.People()
+	}
+	if m.active(office, start, code)+party > capacity {
 		return Appointment{}, ErrSlotFull
 	}
-	a.Office, a.Start = office, start
+	a.Office, a.Start, a.Party = office, start, party
 	m.appts[code] = a
 	return a, nil
 }
@@ -118,7 +121,7 @@ func (m *memStore) Taken(office string, from, to time.Time) (map[int64]int, erro
 	taken := map[int64]int{}
 	for _, a := range m.appts {
 		if a.Status.Active() && a.Office == office && !a.Start.Before(from) && a.Start.Before(to) {
-			taken[a.Start.Unix()]++
+			taken[a.Start.Unix()] += a.People()
 		}
 	}
 	return taken, nil

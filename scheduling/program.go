@@ -14,11 +14,16 @@ type Program struct {
 	Lead          time.Duration  // minimum time between booking and slot (toml: lead_time, "2h")
 	ChangesPerDay int            // booking changes per identity per day (toml: changes_per_day)
 	ReminderLead  time.Duration  // reminder sent this long before the slot (toml: reminder_lead, "24h")
+	MaxParty      int            // most people one booking may cover, 1..MaxPartyLimit (toml: max_party; absent: 1)
 	Offices       []Office
 	Closures      []Closure
 	Eligibility   []Question
 	Documents     []Document
 }
+
+// MaxPartyLimit is the largest max_party a program file may set: a party
+// size is answered with one or two digits and stored in one byte.
+const MaxPartyLimit = 20
 
 // Office is a place residents go to, with its weekly hours and capacity.
 type Office struct {

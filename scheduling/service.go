@@ -75,11 +75,11 @@ type Slot struct {
 }
 
 // Days returns the dates, from now's date through the horizon, on which
-// office has at least one free bookable slot.
-func (s *Service) Days(office string, now time.Time) ([]Date, error) {
+// office has at least one bookable slot with party seats free.
+func (s *Service) Days(office string, party int, now time.Time) ([]Date, error) {
 	from, to := s.window(now)
 	var days []Date
-	err := s.eachFree(office, from, to, now.Add(s.program.Lead), func(d Date, _ Slot) bool {
+	err := s.eachFree(office, from, to, now.Add(s.program.Lead), party, func(d Date, _ Slot) bool {
 		if len(days) == 0 || days[len(days)-1] != d {
 			days = append(days, d)
 		}
@@ -91,20 +91,21 @@ func (s *Service) Days(office string, now time.Time) ([]Date, error) {
 	return days, nil
 }
 
-// FreeSlots returns office's free bookable slots on day, in order.
-func (s *Service) FreeSlots(office string, day Date, now time.Time) ([]Slot, error) {
-	return s.slotsOn("free slots", office, day, now, false)
+// FreeSlots returns office's bookable slots on day with party seats free,
+// in order.
+func (s *Service) FreeSlots(office string, day Date, party int, now time.Time) ([]Slot, error) {
+	return s.slotsOn("free slots", office, day, party, now, false)
 }
 
 // WalkInSlots is FreeSlots for a resident standing at the desk: without the
 // lead time, so it includes the slot running at now (not one that has
 // ended). Everything else (horizon, closures, capacity) still applies.
 func (s *Service) WalkInSlots(office string, day Date, now time.Time) ([]Slot, error) {
-	return s.slotsOn("walk-in slots", office, day, now, true)
+	return s.slotsOn("walk-in slots", office, day, 1, now, true)
 }
 
 // slotsOn is FreeSlots, or WalkInSlots when walkIn; what names it in errors.
-func (s *Service) slotsOn(what, office string, day Date, now time.Time, walkIn bool) ([]Slot, error) {
+func (s *Service) slotsOn(what, office string, day Date, party int, now time.Time, walkIn bool) ([]Slot, error) {
 	o, ok := s.program.Office(office)
 	if !ok {
 		return nil, fmt.Errorf("%s %s %s: %w", what, office, day, ErrUnknownOffice)
@@ -112,7 +113,7 @@ func (s *Service) slotsOn(what, office string, day Date, now time.Time, walkIn b
 	if from, to := s.window(now); day.Before(from) || to.Before(day) {
 		return nil, nil
 	}
-	free, err := s.free(office, day, day, s.earliest(o, now, walkIn))
+	free, err := s.free(office, day, day, s.earliest(o, now, walkIn), party)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s %s: %w", what, office, day, err)
 	}
@@ -128,10 +129,11 @@ func (s *Service) earliest(o Office, now time.Time, walkIn bool) time.Time {
 	return now.Add(s.program.Lead)
 }
 
-// Earliest returns the first free bookable slot of office (ok false if none in the horizon).
-func (s *Service) Earliest(office string, now time.Time) (slot Slot, ok bool, err error) {
+// Earliest returns the first bookable slot of office with party seats free
+// (ok false if none in the horizon).
+func (s *Service) Earliest(office string, party int, now time.Time) (slot Slot, ok bool, err error) {
 	from, to := s.window(now)
-	err = s.eachFree(office, from, to, now.Add(s.program.Lead), func(_ Date, sl Slot) bool {
+	err = s.eachFree(office, from, to, now.Add(s.program.Lead), party, func(_ Date, sl Slot) bool {
 		slot, ok = sl, true
 		return false
 	})
@@ -141,12 +143,28 @@ func (s *Service) Earliest(office string, now time.Time) (slot Slot, ok bool, er
 	return slot, ok, nil
 }
 
-// Nearest returns up to n free bookable slots of office closest in time to
-// start, closest first; of two equally close, the earlier comes first. start
-// itself is among them if it is free.
-func (s *Service) Nearest(office string, start time.Time, n int, now time.Time) ([]Slot, error) {
+// EarliestAny is Earliest over every office: the first slot anywhere with
+// party seats free; of two offices with the same time, the one listed
+// first in the program.
+func (s *Service) EarliestAny(party int, now time.Time) (slot Slot, ok bool, err error) {
+	for _, o := range s.program.Offices {
+		sl, found, err := s.Earliest(o.ID, party, now)
+		if err != nil {
+			return Slot{}, false, err
+		}
+		if found && (!ok || sl.Start.Before(slot.Start)) {
+			slot, ok = sl, true
+		}
+	}
+	return slot, ok, nil
+}
+
+// Nearest returns up to n bookable slots of office with party seats free,
+// closest in time to start, closest first; of two equally close, the earlier
+// comes first. start itself is among them if it has room.
+func (s *Service) Nearest(office string, start time.Time, party, n int, now time.Time) ([]Slot, error) {
 	from, to := s.window(now)
-	free, err := s.free(office, from, to, now.Add(s.program.Lead))
+	free, err := s.free(office, from, to, now.Add(s.program.Lead), party)
 	if err != nil {
 		return nil, fmt.Errorf("nearest %s %s: %w", office, s.when(start), err)
 	}
@@ -155,12 +173,13 @@ func (s *Service) Nearest(office string, start time.Time, n int, now time.Time) 
 	return free[:min(max(n, 0), len(free))], nil
 }
 
-// Book books office/start for id. Errors: ErrNotBookable (also wrapping
-// ErrUnknownOffice for an unknown office), ErrAlreadyBooked, ErrSlotFull,
-// ErrTooManyChanges. A lang the program does not offer is stored as its
-// first language.
-func (s *Service) Book(id Identity, lang, office string, start time.Time, now time.Time) (Appointment, error) {
-	a, err := s.book(id, lang, office, start, now, false)
+// Book books office/start for id and a party of party people (all in that
+// slot, one code). Errors: ErrNotBookable (also wrapping ErrUnknownOffice
+// for an unknown office), ErrPartySize, ErrAlreadyBooked, ErrSlotFull (not
+// party seats free), ErrTooManyChanges. A lang the program does not offer
+// is stored as its first language.
+func (s *Service) Book(id Identity, lang, office string, start time.Time, party int, now time.Time) (Appointment, error) {
+	a, err := s.book(id, lang, office, start, party, now, false)
 	if err != nil {
 		return Appointment{}, fmt.Errorf("book %s %s: %w", office, s.when(start), err)
 	}
@@ -170,18 +189,21 @@ func (s *Service) Book(id Identity, lang, office string, start time.Time, now ti
 // BookWalkIn is Book for a resident standing at a clerk's desk: it skips
 // the lead time, so any slot that has not ended can be booked (see
 // WalkInSlots), and follows every other rule of Book.
-func (s *Service) BookWalkIn(id Identity, lang, office string, start time.Time, now time.Time) (Appointment, error) {
-	a, err := s.book(id, lang, office, start, now, true)
+func (s *Service) BookWalkIn(id Identity, lang, office string, start time.Time, party int, now time.Time) (Appointment, error) {
+	a, err := s.book(id, lang, office, start, party, now, true)
 	if err != nil {
 		return Appointment{}, fmt.Errorf("book walk-in %s %s: %w", office, s.when(start), err)
 	}
 	return a, nil
 }
 
-func (s *Service) book(id Identity, lang, office string, start, now time.Time, walkIn bool) (Appointment, error) {
+func (s *Service) book(id Identity, lang, office string, start time.Time, party int, now time.Time, walkIn bool) (Appointment, error) {
 	p := s.program
 	if id.IsZero() {
 		return Appointment{}, errors.New("no identity")
+	}
+	if err := s.checkParty(party); err != nil {
+		return Appointment{}, err
 	}
 	o, err := s.bookable(office, start, now, walkIn)
 	if err != nil {
@@ -201,6 +223,7 @@ func (s *Service) book(id Identity, lang, office string, start, now time.Time, w
 		Lang:     lang,
 		Status:   StatusBooked,
 		Made:     DateOf(now.In(p.Location)),
+		Party:    party,
 	}
 	for try := 1; ; try++ {
 		if a.Code, err = s.newCode(); err != nil {
@@ -230,35 +253,44 @@ func (s *Service) Find(ids []Identity) (Appointment, error) {
 	return a, nil
 }
 
-// Reschedule moves the active appointment of ids to office/start, keeping its
-// code. Errors: those of Book except ErrAlreadyBooked, and ErrNotFound when
-// there is no booked appointment (a checked-in one cannot be moved). Moving
-// to the slot it already has changes nothing and does not count as a change.
-func (s *Service) Reschedule(ids []Identity, office string, start time.Time, now time.Time) (Appointment, error) {
-	a, err := s.reschedule(ids, office, start, now)
+// Reschedule moves the active appointment of ids to office/start as a party
+// of party people (0 keeps its size), keeping its code. Errors: those of
+// Book except ErrAlreadyBooked, and ErrNotFound when there is no booked
+// appointment (a checked-in one cannot be moved). Moving to the slot and
+// size it already has changes nothing and does not count as a change.
+func (s *Service) Reschedule(ids []Identity, office string, start time.Time, party int, now time.Time) (Appointment, error) {
+	a, err := s.reschedule(ids, office, start, party, now)
 	if err != nil {
 		return Appointment{}, fmt.Errorf("reschedule to %s %s: %w", office, s.when(start), err)
 	}
 	return a, nil
 }
 
-func (s *Service) reschedule(ids []Identity, office string, start, now time.Time) (Appointment, error) {
+func (s *Service) reschedule(ids []Identity, office string, start time.Time, party int, now time.Time) (Appointment, error) {
 	o, err := s.bookable(office, start, now, false)
 	if err != nil {
 		return Appointment{}, err
+	}
+	if party != 0 {
+		if err := s.checkParty(party); err != nil {
+			return Appointment{}, err
+		}
 	}
 	cur, err := s.booked(ids)
 	if err != nil {
 		return Appointment{}, err
 	}
-	if cur.Office == o.ID && cur.Start.Equal(start) {
+	if party == 0 {
+		party = cur.People()
+	}
+	if cur.Office == o.ID && cur.Start.Equal(start) && cur.People() == party {
 		return cur, nil
 	}
 	release, err := s.count(ids, now, true)
 	if err != nil {
 		return Appointment{}, err
 	}
-	a, err := s.store.Move(cur.Code, o.ID, start.In(s.program.Location), o.Desks)
+	a, err := s.store.Move(cur.Code, o.ID, start.In(s.program.Location), party, o.Desks)
 	if err != nil {
 		release()
 		return Appointment{}, err
@@ -373,22 +405,31 @@ func (s *Service) window(now time.Time) (from, to Date) {
 	return from, from.AddDays(s.program.HorizonDays)
 }
 
-// free returns office's free slots on days from through to that start at
-// or after earliest, in order.
-func (s *Service) free(office string, from, to Date, earliest time.Time) ([]Slot, error) {
+// checkParty reports ErrPartySize unless party is 1..max_party.
+func (s *Service) checkParty(party int) error {
+	if party < 1 || party > max(s.program.MaxParty, 1) {
+		return fmt.Errorf("%w: %d, want 1 to %d", ErrPartySize, party, max(s.program.MaxParty, 1))
+	}
+	return nil
+}
+
+// free returns office's slots with party seats free on days from through
+// to that start at or after earliest, in order.
+func (s *Service) free(office string, from, to Date, earliest time.Time, party int) ([]Slot, error) {
 	var out []Slot
-	err := s.eachFree(office, from, to, earliest, func(_ Date, sl Slot) bool {
+	err := s.eachFree(office, from, to, earliest, party, func(_ Date, sl Slot) bool {
 		out = append(out, sl)
 		return true
 	})
 	return out, err
 }
 
-// eachFree calls fn with office's free slots on days from through to that
-// start at or after earliest, and their day, in order, until fn returns
-// false. The questions a resident asks first (which days, the earliest
-// slot) look at a whole horizon and need little of it.
-func (s *Service) eachFree(office string, from, to Date, earliest time.Time, fn func(Date, Slot) bool) error {
+// eachFree calls fn with office's slots with at least party seats free on
+// days from through to that start at or after earliest, and their day, in
+// order, until fn returns false. The questions a resident asks first (which
+// days, the earliest slot) look at a whole horizon and need little of it.
+func (s *Service) eachFree(office string, from, to Date, earliest time.Time, party int, fn func(Date, Slot) bool) error {
+	party = max(party, 1)
 	p := s.program
 	o, ok := p.Office(office)
 	if !ok {
@@ -418,7 +459,7 @@ func (s *Service) eachFree(office string, from, to Date, earliest time.Time, fn 
 			if t.Before(earliest) {
 				continue
 			}
-			if n := o.Desks - taken[t.Unix()]; n > 0 && !fn(d, Slot{Office: o.ID, Start: t, Free: n}) {
+			if n := o.Desks - taken[t.Unix()]; n >= party && !fn(d, Slot{Office: o.ID, Start: t, Free: n}) {
 				return nil
 			}
 		}

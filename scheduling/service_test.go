@@ -3,6 +3,7 @@ package scheduling
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,7 +67,7 @@ func newTestService(t *testing.T) (*Service, *memStore) {
 
 func mustBook(t *testing.T, s *Service, id Identity, office string, start, now time.Time) Appointment {
 	t.Helper()
-	a, err := s.Book(id, "en", office, start, now)
+	a, err := s.Book(id, "en", office, start, 1, now)
 	if err != nil {
 		t.Fatalf("Book %v: %v", start, err)
 	}
@@ -116,7 +117,7 @@ func TestBookRules(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, s)
 			}
-			a, err := s.Book(person(1), "es", tt.office, tt.start, monday)
+			a, err := s.Book(person(1), "es", tt.office, tt.start, 1, monday)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("Book = %v, want %v", err, tt.want)
 			}
@@ -128,7 +129,7 @@ func TestBookRules(t *testing.T) {
 			}
 			want := Appointment{
 				Identity: person(1), Office: tt.office, Start: tt.start.In(chicago),
-				Lang: "es", Code: a.Code, Status: StatusBooked, Made: Date{2026, 11, 30},
+				Lang: "es", Code: a.Code, Status: StatusBooked, Made: Date{2026, 11, 30}, Party: 1,
 			}
 			if diff := cmp.Diff(want, a); diff != "" {
 				t.Errorf("appointment (-want +got):\n%s", diff)
@@ -151,15 +152,15 @@ func TestBookDetails(t *testing.T) {
 	if a.Start.Location() != s.Program().Location {
 		t.Errorf("Start in %v", a.Start.Location())
 	}
-	b, err := s.Book(person(2), "fr", "main", at(12, 1, 10, 0), monday)
+	b, err := s.Book(person(2), "fr", "main", at(12, 1, 10, 0), 1, monday)
 	if err != nil || b.Lang != "en" {
 		t.Errorf("Book in an unoffered language = %q, %v; want the first language", b.Lang, err)
 	}
-	_, err = s.Book(Identity{}, "en", "main", at(12, 1, 11, 0), monday)
+	_, err = s.Book(Identity{}, "en", "main", at(12, 1, 11, 0), 1, monday)
 	if err == nil {
 		t.Error("Book for the zero identity succeeded")
 	}
-	_, err = s.Book(person(3), "en", "main", at(12, 25, 10, 0), monday)
+	_, err = s.Book(person(3), "en", "main", at(12, 25, 10, 0), 1, monday)
 	if want := "book main 2026-12-25 10:00 CST: not a bookable slot: closed on 2026-12-25"; err == nil || err.Error() != want {
 		t.Errorf("Book = %v, want %q", err, want)
 	}
@@ -190,7 +191,7 @@ func TestBookCodeCollision(t *testing.T) {
 	// A source that only ever repeats a taken code fails, and the failed
 	// attempt leaves nothing behind.
 	s.SetRand(repeat{0})
-	_, err := s.Book(person(3), "en", "main", at(12, 1, 11, 0), monday)
+	_, err := s.Book(person(3), "en", "main", at(12, 1, 11, 0), 1, monday)
 	if !errors.Is(err, ErrCodeTaken) {
 		t.Fatalf("Book = %v, want ErrCodeTaken", err)
 	}
@@ -209,13 +210,13 @@ func TestChangeLimit(t *testing.T) {
 		do   func(now time.Time) error
 		want error
 	}{
-		{"book", func(now time.Time) error { _, err := s.Book(me[0], "en", "main", at(12, 1, 10, 0), now); return err }, nil},
-		{"reschedule", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 11, 0), now); return err }, nil},
-		{"reschedule to where it is: no change", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 11, 0), now); return err }, nil},
-		{"reschedule again", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 12, 0), now); return err }, nil},
-		{"a fourth change", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 13, 0), now); return err }, ErrTooManyChanges},
+		{"book", func(now time.Time) error { _, err := s.Book(me[0], "en", "main", at(12, 1, 10, 0), 1, now); return err }, nil},
+		{"reschedule", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 11, 0), 0, now); return err }, nil},
+		{"reschedule to where it is: no change", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 11, 0), 0, now); return err }, nil},
+		{"reschedule again", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 12, 0), 0, now); return err }, nil},
+		{"a fourth change", func(now time.Time) error { _, err := s.Reschedule(me, "main", at(12, 1, 13, 0), 0, now); return err }, ErrTooManyChanges},
 		{"cancel is never refused", func(now time.Time) error { _, err := s.Cancel(me, now); return err }, nil},
-		{"book after the limit", func(now time.Time) error { _, err := s.Book(me[0], "en", "main", at(12, 1, 10, 0), now); return err }, ErrTooManyChanges},
+		{"book after the limit", func(now time.Time) error { _, err := s.Book(me[0], "en", "main", at(12, 1, 10, 0), 1, now); return err }, ErrTooManyChanges},
 	}
 	for _, st := range steps {
 		if err := st.do(monday); !errors.Is(err, st.want) {
@@ -238,24 +239,24 @@ func TestFailedChangesDoNotCount(t *testing.T) {
 	s, _ := newTestService(t)
 	me := person(1)
 	for range 5 {
-		if _, err := s.Book(me, "en", "main", at(12, 25, 10, 0), monday); !errors.Is(err, ErrNotBookable) {
+		if _, err := s.Book(me, "en", "main", at(12, 25, 10, 0), 1, monday); !errors.Is(err, ErrNotBookable) {
 			t.Fatalf("Book on a closure = %v", err)
 		}
 	}
 	mustBook(t, s, person(2), "tiny", at(12, 1, 10, 0), monday)
 	for range 5 {
-		if _, err := s.Book(me, "en", "tiny", at(12, 1, 10, 0), monday); !errors.Is(err, ErrSlotFull) {
+		if _, err := s.Book(me, "en", "tiny", at(12, 1, 10, 0), 1, monday); !errors.Is(err, ErrSlotFull) {
 			t.Fatalf("Book on a full slot = %v", err)
 		}
 	}
 	mustBook(t, s, me, "main", at(12, 1, 10, 0), monday)
 	for range 5 {
-		if _, err := s.Reschedule([]Identity{me}, "tiny", at(12, 1, 10, 0), monday); !errors.Is(err, ErrSlotFull) {
+		if _, err := s.Reschedule([]Identity{me}, "tiny", at(12, 1, 10, 0), 0, monday); !errors.Is(err, ErrSlotFull) {
 			t.Fatalf("Reschedule to a full slot = %v", err)
 		}
 	}
 	for _, start := range []time.Time{at(12, 1, 11, 0), at(12, 1, 12, 0)} {
-		if _, err := s.Reschedule([]Identity{me}, "main", start, monday); err != nil {
+		if _, err := s.Reschedule([]Identity{me}, "main", start, 0, monday); err != nil {
 			t.Fatalf("Reschedule = %v; failed attempts were counted", err)
 		}
 	}
@@ -271,7 +272,7 @@ func TestRescheduleCancelForget(t *testing.T) {
 		t.Fatalf("Find = %v, %v", a, err)
 	}
 
-	moved, err := s.Reschedule(ids, "tiny", at(12, 8, 10, 30), monday)
+	moved, err := s.Reschedule(ids, "tiny", at(12, 8, 10, 30), 0, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,10 +285,10 @@ func TestRescheduleCancelForget(t *testing.T) {
 
 	// A full slot refuses the move and leaves the appointment where it was.
 	mustBook(t, s, person(2), "tiny", at(12, 8, 10, 0), monday)
-	if _, err := s.Reschedule(ids, "tiny", at(12, 8, 10, 0), monday); !errors.Is(err, ErrSlotFull) {
+	if _, err := s.Reschedule(ids, "tiny", at(12, 8, 10, 0), 0, monday); !errors.Is(err, ErrSlotFull) {
 		t.Errorf("Reschedule to a full slot = %v", err)
 	}
-	if _, err := s.Reschedule(ids, "main", at(12, 25, 10, 0), monday); !errors.Is(err, ErrNotBookable) {
+	if _, err := s.Reschedule(ids, "main", at(12, 25, 10, 0), 0, monday); !errors.Is(err, ErrNotBookable) {
 		t.Errorf("Reschedule to a closure = %v", err)
 	}
 	if a, _ := s.Find(ids); !a.Start.Equal(at(12, 8, 10, 30)) {
@@ -301,7 +302,7 @@ func TestRescheduleCancelForget(t *testing.T) {
 	for name, err := range map[string]error{
 		"Find":       errOf(s.Find(ids)),
 		"Cancel":     errOf(s.Cancel(ids, monday)),
-		"Reschedule": errOf(s.Reschedule(ids, "main", at(12, 2, 10, 0), monday)),
+		"Reschedule": errOf(s.Reschedule(ids, "main", at(12, 2, 10, 0), 0, monday)),
 	} {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("%s after Cancel = %v, want ErrNotFound", name, err)
@@ -329,7 +330,7 @@ func TestCheckedInCannotChange(t *testing.T) {
 	if _, err := st.SetStatus(a.Code, StatusCheckedIn); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Reschedule(ids, "main", at(12, 1, 10, 0), monday); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Reschedule(ids, "main", at(12, 1, 10, 0), 0, monday); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Reschedule = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Cancel(ids, monday); !errors.Is(err, ErrNotFound) {
@@ -345,7 +346,7 @@ func errOf[T any](_ T, err error) error { return err }
 func TestDaysAndFreeSlots(t *testing.T) {
 	s, _ := newTestService(t)
 	tuesdays := []Date{{2026, 12, 1}, {2026, 12, 8}, {2026, 12, 15}, {2026, 12, 22}, {2026, 12, 29}}
-	days, err := s.Days("tiny", monday)
+	days, err := s.Days("tiny", 1, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +355,7 @@ func TestDaysAndFreeSlots(t *testing.T) {
 	}
 
 	mustBook(t, s, person(1), "tiny", at(12, 1, 10, 0), monday)
-	free, err := s.FreeSlots("tiny", Date{2026, 12, 1}, monday)
+	free, err := s.FreeSlots("tiny", Date{2026, 12, 1}, 1, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -362,39 +363,39 @@ func TestDaysAndFreeSlots(t *testing.T) {
 		t.Errorf("FreeSlots (-want +got):\n%s", diff)
 	}
 	mustBook(t, s, person(2), "tiny", at(12, 1, 10, 30), monday)
-	if days, _ := s.Days("tiny", monday); !cmp.Equal(tuesdays[1:], days) {
+	if days, _ := s.Days("tiny", 1, monday); !cmp.Equal(tuesdays[1:], days) {
 		t.Errorf("Days with 12-01 full = %v", days)
 	}
 
 	// On Tuesday at 08:31 both slots are within the lead time.
-	if days, _ := s.Days("tiny", at(12, 8, 8, 31)); !cmp.Equal(tuesdays[2:], days[:3]) {
+	if days, _ := s.Days("tiny", 1, at(12, 8, 8, 31)); !cmp.Equal(tuesdays[2:], days[:3]) {
 		t.Errorf("Days on 12-08 at 08:31 = %v", days)
 	}
-	if free, _ := s.FreeSlots("tiny", Date{2026, 12, 8}, at(12, 8, 8, 31)); len(free) != 0 {
+	if free, _ := s.FreeSlots("tiny", Date{2026, 12, 8}, 1, at(12, 8, 8, 31)); len(free) != 0 {
 		t.Errorf("FreeSlots within the lead time = %v", free)
 	}
 
 	mustBook(t, s, person(3), "main", at(12, 2, 9, 0), monday)
-	free, _ = s.FreeSlots("main", Date{2026, 12, 2}, monday)
+	free, _ = s.FreeSlots("main", Date{2026, 12, 2}, 1, monday)
 	if len(free) != 32 || free[0].Free != 1 || free[1].Free != 2 {
 		t.Errorf("FreeSlots(main) = %d slots, %+v", len(free), free[:2])
 	}
 	for name, d := range map[string]Date{"past": {2026, 11, 29}, "beyond the horizon": {2026, 12, 31}, "closure": {2026, 12, 25}} {
-		if free, err := s.FreeSlots("main", d, monday); len(free) != 0 || err != nil {
+		if free, err := s.FreeSlots("main", d, 1, monday); len(free) != 0 || err != nil {
 			t.Errorf("FreeSlots %s = %v, %v", name, free, err)
 		}
 	}
 	for name, err := range map[string]error{
-		"Days":                         errOf(s.Days("nowhere", monday)),
-		"FreeSlots":                    errOf(s.FreeSlots("nowhere", Date{2026, 12, 1}, monday)),
-		"FreeSlots beyond the horizon": errOf(s.FreeSlots("nowhere", Date{2027, 12, 1}, monday)),
-		"Nearest":                      errOf(s.Nearest("nowhere", monday, 3, monday)),
+		"Days":                         errOf(s.Days("nowhere", 1, monday)),
+		"FreeSlots":                    errOf(s.FreeSlots("nowhere", Date{2026, 12, 1}, 1, monday)),
+		"FreeSlots beyond the horizon": errOf(s.FreeSlots("nowhere", Date{2027, 12, 1}, 1, monday)),
+		"Nearest":                      errOf(s.Nearest("nowhere", monday, 1, 3, monday)),
 	} {
 		if !errors.Is(err, ErrUnknownOffice) {
 			t.Errorf("%s of an unknown office = %v", name, err)
 		}
 	}
-	if _, _, err := s.Earliest("nowhere", monday); !errors.Is(err, ErrUnknownOffice) {
+	if _, _, err := s.Earliest("nowhere", 1, monday); !errors.Is(err, ErrUnknownOffice) {
 		t.Errorf("Earliest of an unknown office = %v", err)
 	}
 }
@@ -415,7 +416,7 @@ func TestEarliest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sl, ok, err := s.Earliest(tt.office, tt.now)
+			sl, ok, err := s.Earliest(tt.office, 1, tt.now)
 			if err != nil || ok != tt.ok || !sl.Start.Equal(tt.want) {
 				t.Errorf("Earliest = %v, %v, %v; want %v", sl.Start, ok, err, tt.want)
 			}
@@ -428,7 +429,7 @@ func TestEarliest(t *testing.T) {
 	short := NewService(p, newMemStore())
 	mustBook(t, short, person(1), "tiny", at(12, 1, 10, 0), monday)
 	mustBook(t, short, person(2), "tiny", at(12, 1, 10, 30), monday)
-	if sl, ok, err := short.Earliest("tiny", monday); ok || err != nil {
+	if sl, ok, err := short.Earliest("tiny", 1, monday); ok || err != nil {
 		t.Errorf("Earliest with nothing free = %v, %v, %v", sl, ok, err)
 	}
 }
@@ -463,7 +464,7 @@ func TestNearest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.Nearest("main", tt.start, tt.n, monday)
+			got, err := s.Nearest("main", tt.start, 1, tt.n, monday)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -492,7 +493,7 @@ func TestLastSeat(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range bookers {
 		wg.Go(func() {
-			_, errs[i] = s.Book(person(byte(i+1)), "en", "main", start, monday)
+			_, errs[i] = s.Book(person(byte(i+1)), "en", "main", start, 1, monday)
 		})
 	}
 	wg.Wait()
@@ -507,5 +508,79 @@ func TestLastSeat(t *testing.T) {
 	}
 	if taken, _ := st.Taken("main", start, start.Add(time.Minute)); won != 2 || taken[start.Unix()] != 2 {
 		t.Errorf("%d won, %v taken; want 2", won, taken)
+	}
+}
+
+// TestParty books families: a party takes as many seats of one slot as it
+// has people, only slots with room for it are offered, and moving it may
+// change its size.
+func TestParty(t *testing.T) {
+	st := newMemStore()
+	p := mustLoad(t, strings.Replace(serviceProgram, "changes_per_day = 3", "changes_per_day = 9\nmax_party = 2", 1))
+	s := NewService(p, st)
+	ten, quarter := at(12, 1, 10, 0), at(12, 1, 10, 15)
+
+	for _, tt := range []struct {
+		name  string
+		party int
+		want  error
+	}{
+		{"no one", 0, ErrPartySize},
+		{"above max_party", 3, ErrPartySize},
+		{"negative", -1, ErrPartySize},
+	} {
+		if _, err := s.Book(person(1), "en", "main", ten, tt.party, monday); !errors.Is(err, tt.want) {
+			t.Errorf("%s: Book = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	a, err := s.Book(person(1), "en", "main", ten, 2, monday)
+	if err != nil || a.Party != 2 || a.People() != 2 {
+		t.Fatalf("Book party of 2 = %+v, %v", a, err)
+	}
+	// main has 2 desks: the family filled 10:00.
+	if _, err := s.Book(person(2), "en", "main", ten, 1, monday); !errors.Is(err, ErrSlotFull) {
+		t.Errorf("Book a third person at 10:00 = %v, want ErrSlotFull", err)
+	}
+	mustBook(t, s, person(3), "main", quarter, monday)
+	// 10:15 has one seat left: a party of 2 skips it everywhere it looks.
+	free, err := s.FreeSlots("main", Date{2026, 12, 1}, 2, monday)
+	if err != nil || len(free) < 6 || !free[3].Start.Equal(at(12, 1, 9, 45)) || !free[4].Start.Equal(at(12, 1, 10, 30)) {
+		t.Errorf("FreeSlots(party 2) = %+v, %v; want 09:00-09:45, then 10:30", free[:min(6, len(free))], err)
+	}
+	if one, _ := s.FreeSlots("main", Date{2026, 12, 1}, 1, monday); len(one) != len(free)+1 {
+		t.Errorf("FreeSlots(party 1) = %d slots, want %d", len(one), len(free)+1)
+	}
+	near, err := s.Nearest("main", quarter, 2, 1, monday)
+	if err != nil || len(near) != 1 || near[0].Start.Equal(quarter) || near[0].Start.Equal(ten) {
+		t.Errorf("Nearest(party 2) = %+v, %v", near, err)
+	}
+	// tiny (1 desk) never fits two: the earliest anywhere is at main.
+	if sl, ok, err := s.EarliestAny(2, monday); err != nil || !ok || sl.Office != "main" {
+		t.Errorf("EarliestAny(2) = %+v, %v, %v", sl, ok, err)
+	}
+	if _, ok, _ := s.Earliest("tiny", 2, monday); ok {
+		t.Error("Earliest(tiny, party 2) found a slot with one desk")
+	}
+	// The lead time (2h) makes Monday 10:00 the first bookable time.
+	if sl, ok, _ := s.EarliestAny(1, monday); !ok || !sl.Start.Equal(at(11, 30, 10, 0)) {
+		t.Errorf("EarliestAny(1) = %+v, want main Monday 10:00", sl)
+	}
+
+	// Moving the family to 10:15 (one seat left) fails for two, works for one.
+	ids := []Identity{person(1)}
+	if _, err := s.Reschedule(ids, "main", quarter, 0, monday); !errors.Is(err, ErrSlotFull) {
+		t.Errorf("Reschedule party of 2 to a slot with 1 seat = %v, want ErrSlotFull", err)
+	}
+	moved, err := s.Reschedule(ids, "main", quarter, 1, monday)
+	if err != nil || moved.Party != 1 || moved.Code != a.Code {
+		t.Errorf("Reschedule as a party of 1 = %+v, %v", moved, err)
+	}
+	// Growing in place needs the seats beside it: 10:15 is now full.
+	if _, err := s.Reschedule(ids, "main", quarter, 2, monday); !errors.Is(err, ErrSlotFull) {
+		t.Errorf("grow in place into a full slot = %v, want ErrSlotFull", err)
+	}
+	taken, _ := st.Taken("main", ten, ten.Add(time.Hour))
+	if want := map[int64]int{quarter.Unix(): 2}; !cmp.Equal(want, taken) {
+		t.Errorf("Taken = %v, want %v", taken, want)
 	}
 }

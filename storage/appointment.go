@@ -17,14 +17,16 @@ import (
 // end up in logs.
 
 // Insert stores a as a booked appointment (a.Status must be zero or
-// StatusBooked) if a.Identity holds no active appointment
-// (scheduling.ErrAlreadyBooked), the slot has fewer than capacity seats
-// taken (scheduling.ErrSlotFull, see Taken), and a.Code is unused
-// (scheduling.ErrCodeTaken), in that order, all in one transaction.
+// StatusBooked; a.Party zero means one person) if a.Identity holds no
+// active appointment (scheduling.ErrAlreadyBooked), the slot has a.Party
+// of its capacity seats free (scheduling.ErrSlotFull, see Taken), and
+// a.Code is unused (scheduling.ErrCodeTaken), in that order, all in one
+// transaction.
 func (s *Store) Insert(a scheduling.Appointment, capacity int) error {
 	if a.Status == 0 {
 		a.Status = scheduling.StatusBooked
 	}
+	a.Party = a.People()
 	if a.Status != scheduling.StatusBooked {
 		return fmt.Errorf("insert appointment: status %v, want booked", a.Status)
 	}
@@ -57,7 +59,7 @@ func (s *Store) Insert(a scheduling.Appointment, capacity int) error {
 		if err != nil {
 			return err
 		}
-		if capacity <= 0 || n >= uint32(capacity) {
+		if !room(n, a.Party, capacity) {
 			outcome = scheduling.ErrSlotFull
 			return nil
 		}
@@ -74,7 +76,7 @@ func (s *Store) Insert(a scheduling.Appointment, capacity int) error {
 		if err := tx.Bucket(bucketSchedule).Put(sched, nil); err != nil {
 			return err
 		}
-		return seats.Put(seat, encodeCount(n+1))
+		return seats.Put(seat, encodeCount(n+uint32(a.Party)))
 	}
 	// Alone in its transaction, an outcome may roll back: no commit, no
 	// fsync for a booking that did not happen.
@@ -106,10 +108,12 @@ func (s *Store) Insert(a scheduling.Appointment, capacity int) error {
 	return nil
 }
 
-// Move moves the active appointment with code to office/start if that slot
-// has fewer than capacity seats taken (scheduling.ErrSlotFull); moving to
-// the slot it already has succeeds without a capacity check.
-func (s *Store) Move(code, office string, start time.Time, capacity int) (scheduling.Appointment, error) {
+// Move moves the active appointment with code to office/start as a party
+// of party people (0: the size it has) if that slot has room for them
+// besides the seats the appointment holds there already
+// (scheduling.ErrSlotFull); moving to the slot and size it already has
+// succeeds without a capacity check.
+func (s *Store) Move(code, office string, start time.Time, party, capacity int) (scheduling.Appointment, error) {
 	var moved scheduling.Appointment
 	unix, err := unixStart(start)
 	if err == nil {
@@ -127,24 +131,32 @@ func (s *Store) Move(code, office string, start time.Time, capacity int) (schedu
 		if !a.Status.Active() {
 			return scheduling.ErrNotFound
 		}
-		if a.Office == office && a.Start.Unix() == unix {
+		if party == 0 {
+			party = a.People()
+		}
+		same := a.Office == office && a.Start.Unix() == unix
+		if same && a.People() == party {
 			moved = a
 			return nil
 		}
-		to := slotKey(office, unix)
+		from, to := slotKey(a.Office, a.Start.Unix()), slotKey(office, unix)
+		if err := addSeats(seats, from, -a.People()); err != nil {
+			return err
+		}
 		n, err := seatCount(seats, to)
 		if err != nil {
 			return err
 		}
-		if capacity <= 0 || n >= uint32(capacity) {
-			return scheduling.ErrSlotFull
+		if !room(n, party, capacity) {
+			return scheduling.ErrSlotFull // rolls the transaction back, seats and all
 		}
-		from := slotKey(a.Office, a.Start.Unix())
-		if err := addSeats(seats, from, -1); err != nil {
+		if err := seats.Put(to, encodeCount(n+uint32(party))); err != nil {
 			return err
 		}
-		if err := seats.Put(to, encodeCount(n+1)); err != nil {
-			return err
+		a.Party, a.Arrived = party, min(a.Arrived, party)
+		if same {
+			moved = a
+			return s.put(appts, a)
 		}
 		if err := sched.Delete(scheduleKey(a.Office, a.Start.Unix(), code)); err != nil {
 			return err
@@ -209,10 +221,14 @@ func (s *Store) SetStatus(code string, st scheduling.Status) (scheduling.Appoint
 			}
 		}
 		if st == scheduling.StatusCancelled {
-			if err := addSeats(tx.Bucket(bucketSeats), slotKey(a.Office, a.Start.Unix()), -1); err != nil {
+			if err := addSeats(tx.Bucket(bucketSeats), slotKey(a.Office, a.Start.Unix()), -a.People()); err != nil {
 				return err
 			}
 			a.Identity = scheduling.Identity{}
+		}
+		a.Arrived = 0
+		if st == scheduling.StatusCheckedIn {
+			a.Arrived = a.People() // the whole party; CheckIn records fewer
 		}
 		a.Status = st
 		out = a
@@ -220,6 +236,44 @@ func (s *Store) SetStatus(code string, st scheduling.Status) (scheduling.Appoint
 	})
 	if err != nil {
 		return scheduling.Appointment{}, fmt.Errorf("set status %v: %w", st, err)
+	}
+	return out, nil
+}
+
+// CheckIn checks in the appointment with code with arrived of its party
+// (1..party; ErrStatusChange otherwise) and returns it. It may be called
+// again to correct the count; from no-show it follows SetStatus's rule.
+// The people who did not come count as no-shows when the day closes.
+func (s *Store) CheckIn(code string, arrived int) (scheduling.Appointment, error) {
+	var out scheduling.Appointment
+	err := s.update(func(tx *bolt.Tx) error {
+		appts := tx.Bucket(bucketAppointments)
+		a, err := s.get(appts, code)
+		if err != nil {
+			return err
+		}
+		if arrived < 1 || arrived > a.People() {
+			return fmt.Errorf("%d of a party of %d: %w", arrived, a.People(), ErrStatusChange)
+		}
+		switch a.Status {
+		case scheduling.StatusCancelled:
+			return fmt.Errorf("%v to %v: %w", a.Status, scheduling.StatusCheckedIn, ErrStatusChange)
+		case scheduling.StatusNoShow:
+			ids := tx.Bucket(bucketIdentities)
+			k := identityKey(a.Identity)
+			if a.Identity.IsZero() || ids.Get(k) != nil {
+				return scheduling.ErrAlreadyBooked
+			}
+			if err := ids.Put(k, []byte(a.Code)); err != nil {
+				return err
+			}
+		}
+		a.Status, a.Arrived = scheduling.StatusCheckedIn, arrived
+		out = a
+		return s.put(appts, a)
+	})
+	if err != nil {
+		return scheduling.Appointment{}, fmt.Errorf("check in: %w", err)
 	}
 	return out, nil
 }
@@ -235,7 +289,7 @@ func (s *Store) Delete(code string) error {
 		}
 		seat := slotKey(a.Office, a.Start.Unix())
 		if a.Status != scheduling.StatusCancelled {
-			if err := addSeats(tx.Bucket(bucketSeats), seat, -1); err != nil {
+			if err := addSeats(tx.Bucket(bucketSeats), seat, -a.People()); err != nil {
 				return err
 			}
 		}
@@ -440,6 +494,11 @@ func seatCount(seats *bolt.Bucket, k []byte) (uint32, error) {
 		return 0, fmt.Errorf("%v: %w", err, ErrCorrupt)
 	}
 	return n, nil
+}
+
+// room reports whether a slot with taken seats of capacity has party more.
+func room(taken uint32, party, capacity int) bool {
+	return capacity > 0 && party > 0 && int64(taken)+int64(party) <= int64(capacity)
 }
 
 // addSeats adds delta to the seat count of a slot, deleting the key at 0

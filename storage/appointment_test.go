@@ -118,7 +118,7 @@ func TestMove(t *testing.T) {
 				t.Fatal(err)
 			}
 			before, _ := s.ByCode(tt.code)
-			got, err := s.Move(tt.code, tt.office, tt.start, tt.capacity)
+			got, err := s.Move(tt.code, tt.office, tt.start, 0, tt.capacity)
 			checkErr(t, err, tt.want)
 			stored, _ := s.ByCode(tt.code)
 			if tt.want != nil {

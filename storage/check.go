@@ -22,8 +22,9 @@ const maxViolations = 20
 //   - every active record has its identity entry, every cancelled record a
 //     zero identity, and no identity has two active appointments;
 //   - every schedule and identity entry points to a record that matches it;
-//   - the seat counts equal the number of non-cancelled records per slot,
-//     with no zero, missing or stale count;
+//   - the seat counts equal the people (party sizes) of the non-cancelled
+//     records per slot, with no zero, missing or stale count;
+//   - every record is of the current version;
 //   - every delivery mark is a 32-byte digest with a 4-byte hour.
 //
 // The error wraps ErrCorrupt and lists the violations found.
@@ -89,12 +90,15 @@ func checkInvariants(tx *bolt.Tx, report func(string, ...any)) {
 			return nil
 		}
 		records[a.Code] = a
+		if v[0] != recordV2 {
+			report("record %x is of version %d, want %d", k, v[0], recordV2)
+		}
 		seat := slotKey(a.Office, a.Start.Unix())
 		if sched.Get(scheduleKey(a.Office, a.Start.Unix(), a.Code)) == nil {
 			report("record %x at %s %d has no schedule entry", k, a.Office, a.Start.Unix())
 		}
 		if a.Status != scheduling.StatusCancelled {
-			wantSeats[string(seat)]++
+			wantSeats[string(seat)] += uint32(a.People())
 		}
 		switch {
 		case a.Status.Active():
@@ -154,7 +158,7 @@ func checkInvariants(tx *bolt.Tx, report func(string, ...any)) {
 		case !ok:
 			report("seat count %x is %d, slot has no seated record", k, n)
 		case n != want:
-			report("seat count %x is %d, records say %d", k, n, want)
+			report("seat count %x is %d, records' parties add up to %d", k, n, want)
 		}
 		return nil
 	})

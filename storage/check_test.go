@@ -30,7 +30,7 @@ func TestCheckDetects(t *testing.T) {
 		}, "is zero"},
 		{"wrong seat count", func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketSeats).Put(seat, encodeCount(2))
-		}, "records say 1"},
+		}, "parties add up to 1"},
 		{"missing seat count", func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketSeats).Delete(seat)
 		}, "no seat count"},
@@ -62,8 +62,11 @@ func TestCheckDetects(t *testing.T) {
 			return tx.Bucket(bucketAppointments).Put([]byte("AAAA"), rec)
 		}, "keeps its identity"},
 		{"undecodable record", func(tx *bolt.Tx) error {
-			return tx.Bucket(bucketAppointments).Put([]byte("AAAA"), []byte{9, 9, 9})
+			return tx.Bucket(bucketAppointments).Put([]byte("AAAA"), []byte{recordV2, 9, 9})
 		}, "too short"},
+		{"record of an unknown version", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketAppointments).Put([]byte("AAAA"), []byte{9, 9, 9})
+		}, "unknown record version 9"},
 		{"unknown bucket", func(tx *bolt.Tx) error {
 			_, err := tx.CreateBucket([]byte("phones"))
 			return err

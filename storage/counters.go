@@ -14,31 +14,39 @@ import (
 )
 
 // DayCount is what stays of one office's day once it is closed: anonymous
-// counts, with no identity, code or time (promise P4).
+// counts, with no identity, code or time (promise P4). Every count is of
+// people, not bookings: a family of three is 3 (schema 3; before it every
+// booking was one person, so older counters mean the same).
 type DayCount struct {
 	Office string
 	Day    scheduling.Date
-	// Booked counts every appointment the day still held when it closed,
-	// whatever became of it; the three below split it by outcome. An
-	// appointment deleted earlier by "delete my data" is not counted.
+	// Booked counts the people of every appointment the day still held
+	// when it closed, whatever became of them; the three below split it by
+	// outcome (a party checked in with some missing adds to CheckedIn and
+	// NoShow). An appointment deleted earlier by "delete my data" is not
+	// counted.
 	Booked, CheckedIn, NoShow, Cancelled int
-	// WalkIns counts the walk-ins clerks booked for the day (CountWalkIn),
-	// whatever became of them; they are among Booked once the day closes.
+	// WalkIns counts the people of the walk-ins clerks booked for the day
+	// (CountWalkIn), whatever became of them; they are among Booked once
+	// the day closes.
 	WalkIns int
-	ByLang  map[string]int // language -> appointments
+	ByLang  map[string]int // language -> people
 }
 
 // count adds appointment a to d.
 func (d *DayCount) count(a scheduling.Appointment) {
-	d.Booked++
-	d.ByLang[a.Lang]++
+	n := a.People()
+	d.Booked += n
+	d.ByLang[a.Lang] += n
 	switch a.Status {
 	case scheduling.StatusCheckedIn:
-		d.CheckedIn++
+		came := min(max(a.Arrived, 1), n)
+		d.CheckedIn += came
+		d.NoShow += n - came
 	case scheduling.StatusNoShow:
-		d.NoShow++
+		d.NoShow += n
 	case scheduling.StatusCancelled:
-		d.Cancelled++
+		d.Cancelled += n
 	}
 }
 
@@ -57,7 +65,7 @@ func (d *DayCount) add(e DayCount) {
 // CloseReport says what CloseDay did.
 type CloseReport struct {
 	Day     scheduling.Date
-	NoShows int        // booked appointments marked no-show
+	NoShows int        // booked appointments marked no-show (bookings, not people)
 	Deleted int        // appointments deleted
 	Counts  []DayCount // what was added to the counters, by office
 }
@@ -296,12 +304,13 @@ func (s *Store) Counters() ([]DayCount, error) {
 	return list, nil
 }
 
-// CountWalkIn adds one walk-in to office's counter of day. It is called
-// when a clerk books one, before the day closes: the count says how many
-// residents came without a booking, which no appointment record says
-// (promise P1 keeps records thin). CloseDay adds the rest of the day to
-// the same counter.
-func (s *Store) CountWalkIn(office string, day scheduling.Date) error {
+// CountWalkIn adds a walk-in of people (a party; below 1 counts as 1) to
+// office's counter of day. It is called when a clerk books one, before the
+// day closes: the count says how many residents came without a booking,
+// which no appointment record says (promise P1 keeps records thin). Like
+// every counter it counts people. CloseDay adds the rest of the day to the
+// same counter.
+func (s *Store) CountWalkIn(office string, day scheduling.Date, people int) error {
 	if err := checkText("office id", office, maxOffice); err != nil {
 		return fmt.Errorf("count walk-in: %w", err)
 	}
@@ -317,7 +326,7 @@ func (s *Store) CountWalkIn(office string, day scheduling.Date) error {
 				return err
 			}
 		}
-		c.WalkIns++
+		c.WalkIns += max(people, 1)
 		return counters.Put(ck, encodeCounter(c))
 	})
 	if err != nil {

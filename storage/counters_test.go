@@ -120,8 +120,22 @@ func sameCounts(a, b []DayCount) bool {
 	return true
 }
 
+// recordV1Of is a's record as schemas 1 and 2 wrote it: no party and
+// arrived bytes.
+func recordV1Of(t *testing.T, a scheduling.Appointment) []byte {
+	t.Helper()
+	rec, err := encodeRecord(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := append([]byte{recordV1}, rec[1:recordFixedV1]...)
+	return append(v1, rec[recordFixedV2:]...)
+}
+
 // TestMigrateV1 opens a file as the first release wrote it: five buckets,
-// schema 1, no clerks, closures, audit or counters.
+// schema 1, no clerks, closures, audit or counters, records of version 1.
+// Migrations 1 and 2 bring it to schema 3: its appointment reads as a party
+// of one and its record is rewritten.
 func TestMigrateV1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cita.db")
 	db, err := bolt.Open(path, 0o600, nil)
@@ -129,10 +143,8 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := appt(1, "AAAA", "north", slot(9, 0))
-	rec, err := encodeRecord(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a.Status, a.Arrived = scheduling.StatusCheckedIn, 1 // version 1 has no arrived byte: checked in means 1
+	rec := recordV1Of(t, a)
 	if err := db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketAppointments, bucketIdentities, bucketSchedule, bucketSeats, bucketMeta} {
 			if _, err := tx.CreateBucket(name); err != nil {
@@ -158,8 +170,11 @@ func TestMigrateV1(t *testing.T) {
 	db.Close()
 
 	s := mustOpenAt(t, path, Options{Location: chicago})
-	if got, err := s.Find(ident(1)); err != nil || got.Code != "AAAA" {
-		t.Fatalf("Find after migration: %v, %v", got.Code, err)
+	if got, err := s.Find(ident(1)); err != nil || got.Code != "AAAA" || got.Party != 1 || got.Arrived != 1 {
+		t.Fatalf("Find after migration: %+v, %v", got, err)
+	}
+	if err := s.Check(); err != nil {
+		t.Errorf("Check after migration: %v", err)
 	}
 	if _, err := s.PutClerk(ClerkAccount{Name: "ana", Role: RoleClerk, Hash: "$argon2id$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA"}); err != nil {
 		t.Fatalf("clerks bucket after migration: %v", err)
@@ -175,7 +190,8 @@ func TestMigrateV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
-		"schema version 3",
+		"schema version 4",
+		`code="AAAA" office="north" start=2026-03-02T09:00:00-06:00 (1772463600) lang="es" status=checked-in made=2026-02-27 party=1 arrived=1`,
 		`clerk="ana" role=clerk password=$argon2id$`,
 		`office="north" closed=2026-03-02`,
 		`clerk="ana" action="checkin" code="AAAA"`,

@@ -5,7 +5,8 @@
 //
 // Exactly what promise P1 allows: for each appointment its confirmation
 // code, the resident's identity (key epoch and 32-byte keyed hash), office
-// id, slot start, language, status and the day it was made. A cancelled
+// id, slot start, language, status, the day it was made, the party size and
+// how many of the party came once checked in (record version 2). A cancelled
 // appointment loses its identity at once; Delete removes a record with
 // everything pointing to it. Store.Inspect prints the whole file, every
 // bucket and key, decoded: it is `bot inspect`, the subpoena view (P8).
@@ -40,8 +41,9 @@
 // the day is open, unless the resident booked again meanwhile
 // (scheduling.ErrAlreadyBooked).
 //
-// A seat is taken by every appointment whose status is not cancelled:
-// booked, checked in and no-show (a no-show's slot is past anyway). Taken
+// Seats count people: an appointment whose status is not cancelled
+// (booked, checked in and no-show; a no-show's slot is past anyway) takes as
+// many seats as its party has people. Taken
 // returns exactly those counts, and Insert and Move compare them with the
 // capacity, in the same write transaction as the change, so concurrent
 // bookers of the last seat cannot both win. A count that reaches zero is

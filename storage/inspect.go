@@ -62,7 +62,7 @@ var bucketDescriptions = map[string]string{
 	string(bucketAppointments): "confirmation code -> appointment",
 	string(bucketIdentities):   "identity (key epoch, hash) -> confirmation code, active appointments only",
 	string(bucketSchedule):     "office, slot start, confirmation code (every appointment, for day lists)",
-	string(bucketSeats):        "office, slot start -> seats taken (appointments not cancelled)",
+	string(bucketSeats):        "office, slot start -> seats taken (people of the appointments not cancelled)",
 	string(bucketMeta):         "database metadata",
 	string(bucketClerks):       "clerk name -> role, argon2id password hash (staff accounts, no resident data)",
 	string(bucketClosures):     "office, day closed by a manager",
@@ -123,8 +123,8 @@ func (s *Store) decoder(name string) func(k, v []byte) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			return fmt.Sprintf("code=%q office=%q start=%s lang=%q status=%v made=%v identity=epoch %d hash %x",
-				a.Code, a.Office, when(a.Start.Unix()), a.Lang, a.Status, a.Made, a.Identity.Epoch, a.Identity.Hash), nil
+			return fmt.Sprintf("code=%q office=%q start=%s lang=%q status=%v made=%v party=%d arrived=%d identity=epoch %d hash %x",
+				a.Code, a.Office, when(a.Start.Unix()), a.Lang, a.Status, a.Made, a.People(), a.Arrived, a.Identity.Epoch, a.Identity.Hash), nil
 		}
 	case string(bucketIdentities):
 		return func(k, v []byte) (string, error) {

@@ -37,7 +37,7 @@ func TestInspect(t *testing.T) {
 	t.Logf("\n%s", got)
 	id := ident(1)
 	for _, want := range []string{
-		"schema version 3",
+		"schema version 4",
 		"free pages",
 		`bucket "appointments" (3 keys)`,
 		`bucket "identities" (2 keys)`,
@@ -45,11 +45,11 @@ func TestInspect(t *testing.T) {
 		`bucket "seats" (2 keys)`,
 		`bucket "meta" (1 keys)`,
 		fmt.Sprintf("hash %x", id.Hash),
-		`code="AAAA" office="north" start=2026-03-02T09:00:00-06:00 (1772463600) lang="es" status=booked made=2026-02-27 identity=epoch 7`,
-		`code="BBBB" office="north" start=2026-03-02T09:00:00-06:00 (1772463600) lang="es" status=cancelled made=2026-02-27 identity=epoch 0 hash 0000`,
+		`code="AAAA" office="north" start=2026-03-02T09:00:00-06:00 (1772463600) lang="es" status=booked made=2026-02-27 party=1 arrived=0 identity=epoch 7`,
+		`code="BBBB" office="north" start=2026-03-02T09:00:00-06:00 (1772463600) lang="es" status=cancelled made=2026-02-27 party=1 arrived=0 identity=epoch 0 hash 0000`,
 		`office="north" start=2026-03-02T09:00:00-06:00 (1772463600) -> 1 taken`,
 		`office="south" start=2026-03-02T09:00:00-06:00 (1772463600) code="CCCC"`,
-		`"schema" -> schema version 3`,
+		`"schema" -> schema version 4`,
 		`bucket "stray"/"deeper" (1 keys): unknown bucket: raw hex`,
 		"key 736563726574 value cafe",
 	} {

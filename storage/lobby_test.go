@@ -51,26 +51,26 @@ func TestLobbyTokens(t *testing.T) {
 }
 
 // TestWalkInsCounted: walk-ins counted while the day is open end up in the
-// day's counter next to what close-day adds, and a version 1 counter (no
-// walk-ins) still reads.
+// day's counter next to what close-day adds, counted in people, and a
+// version 1 counter (no walk-ins) still reads.
 func TestWalkInsCounted(t *testing.T) {
 	s := seed(t) // AAAA, BBBB north 9:00; CCCC south 9:00
 	for range 2 {
-		if err := s.CountWalkIn("north", day0); err != nil {
+		if err := s.CountWalkIn("north", day0, 1); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, err := s.CloseDay(day0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CountWalkIn("north", day0); err != nil { // a late one adds up
+	if err := s.CountWalkIn("north", day0, 3); err != nil { // a late family of three adds up
 		t.Fatal(err)
 	}
 	got, err := s.Counters()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Office != "north" || got[0].WalkIns != 3 || got[0].Booked != 2 || got[0].NoShow != 2 || got[1].WalkIns != 0 {
+	if len(got) != 2 || got[0].Office != "north" || got[0].WalkIns != 5 || got[0].Booked != 2 || got[0].NoShow != 2 || got[1].WalkIns != 0 {
 		t.Fatalf("counters %+v", got)
 	}
 
@@ -91,7 +91,7 @@ func TestWalkInsCounted(t *testing.T) {
 	if c := got[0]; c.Office != "east" || c.Booked != 4 || c.CheckedIn != 3 || c.NoShow != 1 || c.WalkIns != 0 || c.ByLang["es"] != 4 {
 		t.Fatalf("version 1 counter read as %+v", c)
 	}
-	if err := s.CountWalkIn("east", day0); err != nil {
+	if err := s.CountWalkIn("east", day0, 1); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.Counters()

@@ -9,21 +9,27 @@ import (
 )
 
 // An appointment record is the value under its confirmation code in
-// bucketAppointments. Version 1, 50 bytes plus the two strings:
+// bucketAppointments. Version 2 (schema 4), 52 bytes plus the two strings:
 //
-//	0      version (1)
+//	0      version (2)
 //	1      status
 //	2..5   identity epoch, uint32 BE
 //	6..37  identity hash (all zero once cancelled)
 //	38..45 slot start, int64 BE Unix seconds
 //	46..47 day made, uint16 BE days since 1970-01-01 (good until 2149)
-//	48     length of language, then the language
+//	48     party: people the booking covers, 1..255
+//	49     arrived: people checked in, 0 unless checked in, then 1..party
+//	50     length of language, then the language
 //	..     length of office id, then the office id
 //
+// Version 1 (schemas 1 to 3) had no party and arrived bytes: it reads as a
+// party of one, arrived if checked in. Migration 3 rewrites such records.
 // Nothing else is stored: no time of booking, no channel, no name.
 const (
 	recordV1      = 1
 	recordFixedV1 = 48
+	recordV2      = 2
+	recordFixedV2 = 50
 )
 
 // epochDay is day 0 of the day-made field.
@@ -70,12 +76,20 @@ func encodeRecord(a scheduling.Appointment) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, recordFixedV1+2+len(a.Lang)+len(a.Office))
-	b = append(b, recordV1, byte(a.Status))
+	party := a.People()
+	if party > 255 {
+		return nil, fmt.Errorf("party of %d: at most 255", party)
+	}
+	if err := checkArrived(a); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, recordFixedV2+2+len(a.Lang)+len(a.Office))
+	b = append(b, recordV2, byte(a.Status))
 	b = binary.BigEndian.AppendUint32(b, a.Identity.Epoch)
 	b = append(b, a.Identity.Hash[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(start))
 	b = binary.BigEndian.AppendUint16(b, made)
+	b = append(b, byte(party), byte(a.Arrived))
 	b = append(b, byte(len(a.Lang)))
 	b = append(b, a.Lang...)
 	b = append(b, byte(len(a.Office)))
@@ -89,11 +103,15 @@ func decodeRecord(code, v []byte, loc *time.Location) (scheduling.Appointment, e
 	bad := func(why string) (scheduling.Appointment, error) {
 		return scheduling.Appointment{}, fmt.Errorf("record %q: %s: %w", code, why, ErrCorrupt)
 	}
-	if len(v) < recordFixedV1+2 {
-		return bad("too short")
-	}
-	if v[0] != recordV1 {
+	fixed := recordFixedV2
+	switch {
+	case len(v) > 0 && v[0] == recordV1:
+		fixed = recordFixedV1
+	case len(v) > 0 && v[0] != recordV2:
 		return bad(fmt.Sprintf("unknown record version %d", v[0]))
+	}
+	if len(v) < fixed+2 {
+		return bad("too short")
 	}
 	a.Code = string(code)
 	a.Status = scheduling.Status(v[1])
@@ -104,7 +122,21 @@ func decodeRecord(code, v []byte, loc *time.Location) (scheduling.Appointment, e
 	copy(a.Identity.Hash[:], v[6:38])
 	a.Start = time.Unix(int64(binary.BigEndian.Uint64(v[38:])), 0).In(loc)
 	a.Made = decodeDay(binary.BigEndian.Uint16(v[46:]))
-	rest := v[recordFixedV1:]
+	if fixed == recordFixedV1 {
+		a.Party = 1
+		if a.Status == scheduling.StatusCheckedIn {
+			a.Arrived = 1
+		}
+	} else {
+		a.Party, a.Arrived = int(v[48]), int(v[49])
+		if a.Party < 1 {
+			return bad("party of 0")
+		}
+		if err := checkArrived(a); err != nil {
+			return bad(err.Error())
+		}
+	}
+	rest := v[fixed:]
 	n := int(rest[0])
 	if len(rest) < 1+n+1 {
 		return bad("truncated language")
@@ -117,4 +149,14 @@ func decodeRecord(code, v []byte, loc *time.Location) (scheduling.Appointment, e
 	}
 	a.Office = string(rest[1:])
 	return a, nil
+}
+
+// checkArrived holds a's arrived count to its status: 1..party once
+// checked in, 0 otherwise.
+func checkArrived(a scheduling.Appointment) error {
+	if a.Status == scheduling.StatusCheckedIn && (a.Arrived < 1 || a.Arrived > a.People()) ||
+		a.Status != scheduling.StatusCheckedIn && a.Arrived != 0 {
+		return fmt.Errorf("%d of a party of %d arrived while %v", a.Arrived, a.People(), a.Status)
+	}
+	return nil
 }

@@ -19,7 +19,7 @@ func TestServiceLastSeats(t *testing.T) {
 	svc := scheduling.NewService(p, s)
 	now := time.Date(2026, time.March, 2, 8, 0, 0, 0, p.Location) // a Monday
 	office := p.Offices[0]
-	want, ok, err := svc.Earliest(office.ID, now)
+	want, ok, err := svc.Earliest(office.ID, 1, now)
 	if err != nil || !ok {
 		t.Fatalf("Earliest: %v, %v", ok, err)
 	}
@@ -32,9 +32,9 @@ func TestServiceLastSeats(t *testing.T) {
 	for i := range bookers {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = svc.Book(ident(i), "es", office.ID, want.Start, now)
+			_, errs[i] = svc.Book(ident(i), "es", office.ID, want.Start, 1, now)
 			if errors.Is(errs[i], scheduling.ErrSlotFull) {
-				alternatives[i], _ = svc.Nearest(office.ID, want.Start, 3, now)
+				alternatives[i], _ = svc.Nearest(office.ID, want.Start, 1, 3, now)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -40,7 +41,9 @@ var (
 //	   builds, clerks, closures and audit)
 //	2  adds clerks, closures, audit and counters where missing
 //	3  adds deliveries (webhook dedupe marks)
-const schemaVersion uint32 = 3
+//	4  appointment records carry the party size and how many arrived
+//	   (record version 2); seat counts count people
+const schemaVersion uint32 = 4
 
 // migrations[v] turns a version v file into a version v+1 file, inside the
 // Open transaction.
@@ -56,6 +59,37 @@ var migrations = map[uint32]func(*bolt.Tx) error{
 	2: func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketDeliveries); err != nil {
 			return fmt.Errorf("create bucket %q: %w", bucketDeliveries, err)
+		}
+		return nil
+	},
+	// Version 1 records are parties of one: each seat count already equals
+	// the people in its slot, so only the records change.
+	3: func(tx *bolt.Tx) error {
+		appts := tx.Bucket(bucketAppointments)
+		type kv struct{ k, v []byte }
+		var redo []kv
+		err := appts.ForEach(func(k, v []byte) error {
+			if len(v) == 0 || v[0] != recordV1 {
+				return nil
+			}
+			a, err := decodeRecord(k, v, time.UTC)
+			if err != nil {
+				return err
+			}
+			rec, err := encodeRecord(a)
+			if err != nil {
+				return fmt.Errorf("record %q: %w", k, err)
+			}
+			redo = append(redo, kv{bytes.Clone(k), rec})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range redo { // not inside ForEach: a Put may move the cursor's page
+			if err := appts.Put(r.k, r.v); err != nil {
+				return err
+			}
 		}
 		return nil
 	},

@@ -42,6 +42,7 @@ func realistic(c *locales.Catalog, p *scheduling.Program, lang string) map[strin
 		"Examples": "passport, consular ID, driver's license or state ID",
 		"Days":     "Mon-Fri", "Times": "10:00 AM-1:00 PM, 2:00 PM-6:00 PM",
 		"Reason": "Martin Luther King Jr. Day",
+		"Max":    scheduling.MaxPartyLimit,
 	}
 }
 

@@ -299,10 +299,18 @@ func (c *Channel) appointmentEvent(a scheduling.Appointment, lang string, now ti
 		"Date":    c.messages.Date(lang, start),
 		"Time":    c.messages.Time(lang, start),
 	}
+	description := c.text(lang, "telegram.ics.description", data)
+	// A family's calendar entry says how many are booked, as the
+	// confirmation did.
+	if a.People() > 1 {
+		if people, err := c.messages.Count(lang, "appointment.people", a.People(), nil); err == nil {
+			description += "\n" + people
+		}
+	}
 	return event{
 		UID:         a.Code + "@cita",
 		Summary:     c.text(lang, "telegram.ics.title", data),
-		Description: c.text(lang, "telegram.ics.description", data),
+		Description: description,
 		Location:    name + ", " + office.Address,
 		Alarm:       c.text(lang, "telegram.ics.alarm", data),
 		Lead:        lead,

@@ -22,14 +22,18 @@ func TestBookingSendsCalendarFile(t *testing.T) {
 		kind   conversations.EffectKind
 		lang   string
 		office string // name in the file
+		party  int
+		people string // in the description; "" for none
 	}{
-		{"booked", conversations.Booked, "en", "City Hall"},
-		{"moved, spanish", conversations.Moved, "es", "Ayuntamiento"},
+		{"booked", conversations.Booked, "en", "City Hall", 1, ""},
+		{"moved, spanish", conversations.Moved, "es", "Ayuntamiento", 0, ""},
+		{"a family of three", conversations.Booked, "en", "City Hall", 3, "For 3 people"},
+		{"a family of two, spanish", conversations.Moved, "es", "Ayuntamiento", 2, "Para 2 personas"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
-			appt := scheduling.Appointment{Office: "city-hall", Start: start.UTC(), Lang: tc.lang, Code: "K7P2QX", Status: scheduling.StatusBooked}
+			appt := scheduling.Appointment{Office: "city-hall", Start: start.UTC(), Lang: tc.lang, Code: "K7P2QX", Status: scheduling.StatusBooked, Party: tc.party}
 			f.engine.reply = func(conversations.Inbound) conversations.Reply {
 				return conversations.Reply{Lang: tc.lang, Text: "Booked: K7P2QX", Effects: []conversations.Effect{{Kind: tc.kind, Appointment: appt}}}
 			}
@@ -75,6 +79,10 @@ func TestBookingSendsCalendarFile(t *testing.T) {
 			alarms := ev.Alarms()
 			if len(alarms) != 1 || alarms[0].GetProperty(ics.ComponentPropertyTrigger).Value != "-P1D" {
 				t.Errorf("alarms %+v, want one a day before", alarms)
+			}
+			desc := ev.GetProperty(ics.ComponentPropertyDescription).Value
+			if tc.people != "" && !strings.Contains(desc, tc.people) || tc.people == "" && strings.Contains(desc, "\\n") {
+				t.Errorf("DESCRIPTION %q, want people line %q", desc, tc.people)
 			}
 			if !bytes.Contains(file, []byte("K7P2QX")) {
 				t.Errorf("file lacks the confirmation code")

@@ -57,6 +57,7 @@ func TestWebhookSecret(t *testing.T) {
 			if resp.StatusCode != tc.status {
 				t.Errorf("status %d, want %d", resp.StatusCode, tc.status)
 			}
+			f.settle(t) // updates are handled off the request
 			if n := len(f.engine.inbound()); n != tc.handed {
 				t.Errorf("engine saw %d updates, want %d", n, tc.handed)
 			}

@@ -34,6 +34,7 @@ type Identifier interface {
 // reminders) and formats dates; locales.Catalog implements it.
 type Messages interface {
 	Text(lang, id string, data map[string]any) (string, error)
+	// Count is Text's plural form for n: how many people a booking covers.
 	Count(lang, id string, n int, data map[string]any) (string, error)
 	Date(lang string, t time.Time) string
 	Time(lang string, t time.Time) string

@@ -127,6 +127,13 @@ func (ch *Channel) reminder(a scheduling.Appointment, lang string, now time.Time
 	if body == "" {
 		return reminder{}, false
 	}
+	// A family's reminder says how many are expected ("For 3 people"), as
+	// the confirmation did; a party of one needs no such line.
+	if a.People() > 1 {
+		if people, err := ch.c.Texts.Count(lang, "appointment.people", a.People(), nil); err == nil {
+			body += "\n" + people
+		}
+	}
 	return reminder{out: Outgoing{Body: body}, sendAt: sendAt}, true
 }
 

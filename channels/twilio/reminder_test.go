@@ -75,6 +75,33 @@ func TestReminderScheduled(t *testing.T) {
 	}
 }
 
+// TestReminderParty: a family's reminder says how many people are booked;
+// a party of one's says nothing about it.
+func TestReminderParty(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		party  int
+		people string
+	}{
+		{"family of three", 3, "Para 3 personas"},
+		{"one person", 1, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			a := appointment(t, 2, 10)
+			a.Party = tt.party
+			f.say("SM50", conversations.Effect{Kind: conversations.ReminderWanted, Appointment: a})
+			got := f.twilio.Scheduled(resident)
+			if len(got) != 1 {
+				t.Fatalf("%d reminders scheduled, want 1", len(got))
+			}
+			if tt.people != "" && !strings.Contains(got[0].Body, tt.people) || tt.people == "" && strings.Contains(got[0].Body, "persona") {
+				t.Errorf("reminder %q, want people line %q", got[0].Body, tt.people)
+			}
+		})
+	}
+}
+
 func TestReminderWindow(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -241,5 +268,29 @@ func TestRedact(t *testing.T) {
 	// Idempotent: a second run finds nothing more.
 	if n, err := f.ch.Redact(f.now, time.Hour); n != 0 || err != nil {
 		t.Errorf("second Redact = %d, %v", n, err)
+	}
+}
+
+// TestReminderPartyFits builds the reminder of a family of five (max_party
+// in the demo program) at every office, in every language, on a day with a
+// long date, and holds it to 3 SMS segments: the people line must not make
+// a reminder cost a fourth.
+func TestReminderPartyFits(t *testing.T) {
+	f := newFixture(t)
+	p := scheduling.Demo()
+	for _, lang := range p.Languages {
+		for _, o := range p.Offices {
+			a := scheduling.Appointment{
+				Office: o.ID, Start: time.Date(2026, 12, 30, 12, 45, 0, 0, chicago(t)), Lang: lang,
+				Code: "WXYZ78", Status: scheduling.StatusBooked, Party: p.MaxParty,
+			}
+			rem, ok := f.ch.reminder(a, lang, testNow)
+			if !ok {
+				t.Fatalf("%s %s: no reminder", lang, o.ID)
+			}
+			if n, _ := conversations.Encode(rem.out.Body); n > conversations.MaxSegments {
+				t.Errorf("%s %s: reminder takes %d segments:\n%s", lang, o.ID, n, rem.out.Body)
+			}
+		}
 	}
 }

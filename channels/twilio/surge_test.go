@@ -314,8 +314,9 @@ func TestRepeatedDigitsActOnce(t *testing.T) {
 		_, body := f.post(inbound(fmt.Sprintf("SM7%03d", sid), text), formType, "", nil)
 		return body
 	}
-	// Book Tuesday's first time at City Hall, no reminder; show it.
-	for _, text := range []string{"4", "1", "2", "1", "1", "2"} {
+	// Book Tuesday's first time at City Hall for one person (another
+	// office, City Hall, Tuesday, the first time, yes), no reminder; show it.
+	for _, text := range []string{"4", "1", "3", "1", "2", "1", "1", "2"} {
 		say(text)
 	}
 	if body := say("5"); !strings.Contains(body, "Change date or time") {
@@ -349,15 +350,15 @@ func TestRepeatedDigitsActOnce(t *testing.T) {
 	}
 	answered := 0
 	for _, r := range replies {
-		if strings.Contains(r, "Moved") || strings.Contains(r, "Book City Hall") {
+		if strings.Contains(r, "Moved") || strings.Contains(r, "Earliest free time") {
 			t.Errorf("a repeated 1 walked on: %q", r)
 		}
-		if strings.Contains(r, "Which office?") {
+		if strings.Contains(r, "How many people") {
 			answered++
 		}
 	}
 	if answered != 1 {
-		t.Errorf("%d replies offer the offices, want exactly 1 (the 1 that acted): %q", answered, replies)
+		t.Errorf("%d replies ask how many people, want exactly 1 (the 1 that acted): %q", answered, replies)
 	}
 }
 

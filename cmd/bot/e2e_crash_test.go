@@ -61,7 +61,8 @@ func TestLastSeatsRace(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			for _, step := range []string{"4", "1", "2", "1"} { // City Hall, Tue 1 Dec, 9:00
+			// One person, another office: City Hall, Tue 1 Dec, 9:00.
+			for _, step := range []string{"4", "1", "3", "1", "2", "1"} {
 				if status, reply := residents[i].say(step); status != 200 || reply == "" {
 					t.Errorf("resident %d step %s: %d %q", i, step, status, reply)
 					return
@@ -192,7 +193,8 @@ func (s *smsServer) fakeOrNil() *twiliotest.Server {
 // the confirmation code when the confirmation reply arrived.
 func bookQuietly(base, number string, seq int) (string, bool) {
 	days := []string{"1", "2", "3"}
-	steps := []string{"4", fmt.Sprint(1 + seq%3), days[seq/3%3], fmt.Sprint(1 + seq/9%4), "1"}
+	// One person, another office: office, day, time, yes.
+	steps := []string{"4", "1", "3", fmt.Sprint(1 + seq%3), days[seq/3%3], fmt.Sprint(1 + seq/9%4), "1"}
 	var reply string
 	for j, step := range steps {
 		var ok bool

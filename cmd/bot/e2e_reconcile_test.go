@@ -74,7 +74,7 @@ func TestReconcileEndToEnd(t *testing.T) {
 	// Dee books with a reminder, then cancels; Twilio refuses the cancel.
 	addr, stop := startServe(t, e)
 	dee := &smsResident{t: t, base: "http://" + addr, number: "+13125550181", fake: fake}
-	for _, step := range []string{"4", "1", "2", "1", "1", "1"} {
+	for _, step := range []string{"4", "1", "3", "1", "2", "1", "1", "1"} {
 		if code, reply := dee.say(step); code != 200 || reply == "" {
 			t.Fatalf("booking step %s: %d %q", step, code, reply)
 		}

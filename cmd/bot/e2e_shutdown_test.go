@@ -33,8 +33,9 @@ func TestShutdownWithHangingProviders(t *testing.T) {
 	for i := range 6 {
 		r := s.resident(fmt.Sprintf("+1312555%04d", 160+i))
 		residents = append(residents, r)
-		// Tuesday (a reminder the day before is still ahead), a time each.
-		for _, step := range []string{"4", "1", "2", strconv.Itoa(1 + i%3), "1", "1"} {
+		// One person, another office: City Hall, Tuesday (a reminder the
+		// day before is still ahead), a time each, yes, a reminder.
+		for _, step := range []string{"4", "1", "3", "1", "2", strconv.Itoa(1 + i%3), "1", "1"} {
 			if status, _ := r.say(step); status != 200 {
 				t.Fatalf("resident %d, step %s: status %d", i, step, status)
 			}

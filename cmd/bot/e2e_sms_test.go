@@ -208,8 +208,10 @@ func TestSMSEndToEnd(t *testing.T) {
 	const national = "(312) 555-0171"
 	ana := &smsResident{t: t, fake: fake, base: "http://" + addr, number: "+13125550171"}
 
-	// Book Tuesday 1 December, 9:00 at City Hall, with a reminder.
-	for _, step := range []string{"4", "1", "2", "1"} {
+	// Book Tuesday 1 December, 9:00 at City Hall, with a reminder: one
+	// person, not the earliest time but another office, City Hall, the day,
+	// the time, then yes.
+	for _, step := range []string{"4", "1", "3", "1", "2", "1"} {
 		if status, reply := ana.say(step); status != 200 || reply == "" {
 			t.Fatalf("booking step %s: %d %q", step, status, reply)
 		}
@@ -243,7 +245,7 @@ func TestSMSEndToEnd(t *testing.T) {
 	// Reschedule to Wednesday 2 December, 9:00: the old reminder cancelled,
 	// a new one made.
 	lists := fake.Count("GET", "/Messages.json")
-	for _, step := range []string{"5", "1", "1", "3", "1"} {
+	for _, step := range []string{"5", "1", "1", "3", "1", "3", "1"} {
 		if status, reply := ana.say(step); status != 200 || reply == "" {
 			t.Fatalf("reschedule step %s: %d %q", step, status, reply)
 		}
@@ -300,7 +302,7 @@ func TestSMSEndToEnd(t *testing.T) {
 	// cancelled at Twilio and she is told, in Spanish, the language she
 	// booked in.
 	cleo := &smsResident{t: t, fake: fake, base: "http://" + addr, number: "+13125550173"}
-	for _, step := range []string{"6", "2", "4", "1", "2", "1", "1"} {
+	for _, step := range []string{"6", "2", "4", "1", "3", "1", "2", "1", "1"} {
 		if status, reply := cleo.say(step); status != 200 || reply == "" {
 			t.Fatalf("Cleo's booking step %s: %d %q", step, status, reply)
 		}
@@ -327,7 +329,7 @@ func TestSMSEndToEnd(t *testing.T) {
 	if cleoCode == "" || !strings.Contains(notice, cleoCode) || !strings.Contains(notice, "cierra") {
 		t.Errorf("closure notice to Cleo %q: want it in Spanish with her code %q", notice, cleoCode)
 	}
-	if _, reply := cleo.say("4"); !strings.Contains(reply, "1 City Hall") {
+	if _, reply := cleo.say("4"); !strings.Contains(reply, "1 2 3 4 5") {
 		t.Fatalf("Cleo cannot book again: %q", reply)
 	}
 

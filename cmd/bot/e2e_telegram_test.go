@@ -110,18 +110,18 @@ func (r *resident) press(msg telegramtest.Message, label string) {
 	r.t.Fatalf("no button %q on %q: %+v", label, msg.Text, msg.Buttons)
 }
 
-// book presses through the booking: the menu's book button, then the first
-// office, day, time and the confirmation, as the SMS test types 4 1 1 1 1.
+// book presses through the booking: the menu's book button, the party
+// size, then "Book it" for the earliest time, as the SMS test types 4 1 1.
 // It returns the calendar file received.
-func (r *resident) book() (*ics.Calendar, []byte) {
+func (r *resident) book(party string) (*ics.Calendar, []byte) {
 	r.t.Helper()
 	r.api.Enqueue(r.api.Text(r.id, r.id, r.lang, "/start"))
 	msg := r.keyboard(0)
 	r.press(msg, "Book an appointment")
-	for range 4 {
-		msg = r.keyboard(msg.ID)
-		r.press(msg, "")
-	}
+	msg = r.keyboard(msg.ID)
+	r.press(msg, party)
+	msg = r.keyboard(msg.ID)
+	r.press(msg, "Book it")
 	var doc telegramtest.Message
 	if !r.api.WaitFor(20*time.Second, func() bool {
 		for _, m := range r.api.Messages(r.id) {
@@ -153,7 +153,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 		t.Skip("bot serve does not start the Telegram channel yet: serve.go must call telegramChannel and startTelegram")
 	}
 	ana := &resident{t: t, api: api, id: tgAna, lang: "en"}
-	cal, file := ana.book()
+	cal, file := ana.book("3") // a family of three
 
 	events := cal.Events()
 	if len(events) != 1 {
@@ -169,6 +169,9 @@ func TestTelegramEndToEnd(t *testing.T) {
 	}
 	if loc := ev.GetProperty(ics.ComponentPropertyLocation).Value; !strings.Contains(loc, "121 N LaSalle St") {
 		t.Errorf("LOCATION %q lacks the office address", loc)
+	}
+	if desc := ev.GetProperty(ics.ComponentPropertyDescription).Value; !strings.Contains(desc, "For 3 people") {
+		t.Errorf("DESCRIPTION %q does not say the family is three", desc)
 	}
 	if len(ev.Alarms()) != 1 {
 		t.Errorf("%d alarms, want 1", len(ev.Alarms()))
@@ -209,7 +212,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	if api.Forced() != 1 {
 		t.Errorf("forced 429s answered: %d, want 1", api.Forced())
 	}
-	brunoCal, _ := bruno.book()
+	brunoCal, _ := bruno.book("1")
 	brunoCode := uidCode(brunoCal)
 	if limited := api.Limited(); limited != 0 {
 		t.Errorf("the fake answered %d 429s for exceeding its limits", limited)

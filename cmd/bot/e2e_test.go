@@ -126,7 +126,7 @@ func spellings(national string) []string {
 
 func TestChatBooksAndFindsAcrossSpellings(t *testing.T) {
 	e := newEnv(t)
-	out, code := e.run("4\n1\n1\n1\n1\n", "chat", "--as", "(312) 555-0142")
+	out, code := e.run("4\n1\n1\n", "chat", "--as", "(312) 555-0142")
 	if code != 0 {
 		t.Fatalf("chat: exit %d:\n%s", code, out)
 	}
@@ -188,9 +188,35 @@ func TestChatBooksAndFindsAcrossSpellings(t *testing.T) {
 	}
 }
 
+// TestChatBooksFamily: a parent books for three in four messages; bot list
+// shows the party size in its people column, right after status in the
+// CSV (a contract: no other column moved).
+func TestChatBooksFamily(t *testing.T) {
+	e := newEnv(t)
+	out, code := e.run("hi\n4\n3\n1\n", "chat", "--as", "+1 312 555 0155")
+	if code != 0 || !strings.Contains(out, "For 3 people") || !codeRE.MatchString(out) {
+		t.Fatalf("chat: exit %d:\n%s", code, out)
+	}
+	csvOut, code := e.run("", "list", "--date", "2026-11-30", "--format", "csv")
+	rows, err := csv.NewReader(strings.NewReader(csvOut)).ReadAll()
+	if code != 0 || err != nil || len(rows) != 2 {
+		t.Fatalf("list csv: exit %d, %v:\n%s", code, err, csvOut)
+	}
+	if got := strings.Join(rows[0], ","); got != "date,time,office,code,language,status,people" {
+		t.Errorf("CSV header %q", got)
+	}
+	if r := rows[1]; r[5] != "booked" || r[6] != "3" || !strings.Contains(out, r[3]) {
+		t.Errorf("CSV row %v, want booked for 3 people under the code the chat showed", r)
+	}
+	text, _ := e.run("", "list", "--date", "2026-11-30")
+	if !strings.Contains(text, "PEOPLE") || !strings.Contains(text, rows[1][3]) {
+		t.Errorf("list:\n%s", text)
+	}
+}
+
 func TestChatDeletesMyData(t *testing.T) {
 	e := newEnv(t)
-	if out, code := e.run("4\n1\n1\n1\n1\n", "chat", "--as", "+1 312 555 0150"); code != 0 {
+	if out, code := e.run("4\n1\n1\n", "chat", "--as", "+1 312 555 0150"); code != 0 {
 		t.Fatalf("chat: exit %d:\n%s", code, out)
 	}
 	if n := len(e.dayCodes("2026-11-30")); n != 1 {
@@ -287,7 +313,7 @@ func TestServeHoldsDataDirAndChatGoesThroughIt(t *testing.T) {
 		t.Errorf("second process said %d lines, want 1:\n%s", n+1, out)
 	}
 
-	out, code = e.run("4\n1\n1\n1\n1\n", "chat", "--server", "http://"+addr, "--local-token", "s3cret-local", "--as", "312 555 0160")
+	out, code = e.run("4\n1\n1\n", "chat", "--server", "http://"+addr, "--local-token", "s3cret-local", "--as", "312 555 0160")
 	if code != 0 || !codeRE.MatchString(out) {
 		t.Fatalf("chat --server: exit %d:\n%s", code, out)
 	}

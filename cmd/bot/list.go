@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 
 	"github.com/cita-city/cita/scheduling"
@@ -47,10 +48,10 @@ func (m *Main) list(ctx context.Context, args []string) error {
 	}
 	if *format == "csv" {
 		w := csv.NewWriter(m.Stdout)
-		_ = w.Write([]string{"date", "time", "office", "code", "language", "status"})
+		_ = w.Write([]string{"date", "time", "office", "code", "language", "status", "people"})
 		for _, a := range appts {
 			t := a.Start.In(program.Location)
-			_ = w.Write([]string{t.Format("2006-01-02"), t.Format("15:04"), a.Office, a.Code, a.Lang, a.Status.String()})
+			_ = w.Write([]string{t.Format("2006-01-02"), t.Format("15:04"), a.Office, a.Code, a.Lang, a.Status.String(), strconv.Itoa(a.People())})
 		}
 		w.Flush()
 		return w.Error()
@@ -60,9 +61,9 @@ func (m *Main) list(ctx context.Context, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tOFFICE\tCODE\tLANGUAGE\tSTATUS")
+	fmt.Fprintln(tw, "TIME\tOFFICE\tCODE\tLANGUAGE\tSTATUS\tPEOPLE")
 	for _, a := range appts {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", a.Start.In(program.Location).Format("15:04"), a.Office, a.Code, a.Lang, a.Status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", a.Start.In(program.Location).Format("15:04"), a.Office, a.Code, a.Lang, a.Status, a.People())
 	}
 	return tw.Flush()
 }

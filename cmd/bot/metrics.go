@@ -189,16 +189,16 @@ type countedBookings struct {
 	conversations.Bookings
 }
 
-func (b countedBookings) Book(id scheduling.Identity, lang, office string, start, now time.Time) (scheduling.Appointment, error) {
-	a, err := b.Bookings.Book(id, lang, office, start, now)
+func (b countedBookings) Book(id scheduling.Identity, lang, office string, start time.Time, party int, now time.Time) (scheduling.Appointment, error) {
+	a, err := b.Bookings.Book(id, lang, office, start, party, now)
 	if err == nil {
 		bookingEffects.WithLabelValues("booked").Inc()
 	}
 	return a, err
 }
 
-func (b countedBookings) Reschedule(ids []scheduling.Identity, office string, start, now time.Time) (scheduling.Appointment, error) {
-	a, err := b.Bookings.Reschedule(ids, office, start, now)
+func (b countedBookings) Reschedule(ids []scheduling.Identity, office string, start time.Time, party int, now time.Time) (scheduling.Appointment, error) {
+	a, err := b.Bookings.Reschedule(ids, office, start, party, now)
 	if err == nil {
 		bookingEffects.WithLabelValues("moved").Inc()
 	}

@@ -105,7 +105,7 @@ func TestMetricsNameNobody(t *testing.T) {
 	s := startSMSServer(t, nil, nil)
 	const national = "(312) 555-0181"
 	ana := s.resident("+13125550181")
-	for _, step := range []string{"4", "1", "2", "1"} {
+	for _, step := range []string{"4", "1", "3", "1", "2", "1"} {
 		if status, reply := ana.say(step); status != 200 || reply == "" {
 			t.Fatalf("booking step %s: %d %q", step, status, reply)
 		}
@@ -130,9 +130,9 @@ func TestMetricsNameNobody(t *testing.T) {
 		return strings.Contains(text, `cita_provider_requests_total{outcome="2xx",provider="twilio"} `)
 	})
 	for _, want := range []string{
-		`cita_webhook_requests_total{channel="sms",outcome="2xx"} 6`,
+		`cita_webhook_requests_total{channel="sms",outcome="2xx"} 8`,
 		`cita_webhook_requests_total{channel="sms",outcome="4xx"} 1`,
-		`cita_webhook_duration_seconds_bucket{channel="sms",outcome="2xx",le="+Inf"} 6`,
+		`cita_webhook_duration_seconds_bucket{channel="sms",outcome="2xx",le="+Inf"} 8`,
 		`cita_webhook_in_flight{channel="sms"} 0`,
 		`cita_bookings_total{kind="booked"} 1`,
 		`cita_bookings_total{kind="cancelled"} 0`,

@@ -28,8 +28,8 @@ func (c counters) DayCounts() ([]clerk.DayCount, error) {
 	return out, nil
 }
 
-func (c counters) CountWalkIn(office string, day scheduling.Date) error {
-	return c.store.CountWalkIn(office, day)
+func (c counters) CountWalkIn(office string, day scheduling.Date, people int) error {
+	return c.store.CountWalkIn(office, day, people)
 }
 
 // report prints the managers' report over whole months: the closed days'

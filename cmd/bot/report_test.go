@@ -102,7 +102,7 @@ func TestReportCommand(t *testing.T) {
 	in := scheduling.StatusCheckedIn
 	book(mon, 9, map[int]scheduling.Status{0: in, 1: in, 2: in, 3: in, 4: in, 5: in, 6: scheduling.StatusCancelled})
 	book(tue, 5, map[int]scheduling.Status{0: in, 1: in, 2: in, 3: in, 4: in})
-	if err := store.CountWalkIn("city-hall", mon); err != nil {
+	if err := store.CountWalkIn("city-hall", mon, 1); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []scheduling.Date{mon, tue} {

@@ -4,12 +4,17 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
+	"github.com/cita-city/cita/locales"
+	"github.com/cita-city/cita/scheduling"
 )
 
 // TestStoreBookings runs make bench's store-only booking measurement
@@ -64,5 +69,51 @@ func TestRunTelegram(t *testing.T) {
 	defer mu.Unlock()
 	if len(chats) != 16 || len(ids) <= 16 {
 		t.Errorf("%d chats wrote %d updates; want 16 chats, more than one update each on average", len(chats), len(ids))
+	}
+}
+
+// TestBookingCost runs make bench's cost-per-booking measurement against
+// the real binary and holds it to issue 15's targets: a resident books the
+// earliest slot in at most 4 messages in every language of the demo
+// program, and the replies take at most 8 SMS segments in GSM-7, 12 in
+// UCS-2.
+func TestBookingCost(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bot")
+	if out, err := exec.Command("go", "build", "-o", bin, "../bot").CombinedOutput(); err != nil {
+		t.Fatalf("build bot: %v\n%s", err, out)
+	}
+	fake := twiliotest.New(time.Now)
+	defer fake.Close()
+	rr, err := newRestReplies(fake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Close()
+	b, err := startBot(bin, filepath.Join(dir, "run"), rr.URL, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.stop()
+	catalog, err := locales.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo := scheduling.Demo()
+	tg := newTarget(b.base, publicURL, twiliotest.AuthToken, 1)
+	nums, next := numbers(), 0
+	for _, lang := range demo.Languages {
+		m, sg, gsm, err := bookingCost(tg, rr, catalog, demo, lang, func() string { next++; return nums[next] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := 12
+		if gsm {
+			limit = 8
+		}
+		t.Logf("%s: %d messages, %d segments (GSM-7 %v)", lang, m, sg, gsm)
+		if m > 4 || sg > limit {
+			t.Errorf("%s: %d messages and %d segments, want at most 4 and %d", lang, m, sg, limit)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -13,6 +14,13 @@ type result struct {
 	ok, failed int
 	elapsed    time.Duration
 	lat        []time.Duration // of every request, failed ones included; sorted
+	// Open loop only: the most requests outstanding at once, and how many
+	// were sent more than a millisecond after they were due (the
+	// generator itself falling behind).
+	peak, late int
+	// Requests not sent because the run gave up (errGaveUp, see
+	// trialRun); counted as failed too.
+	skipped int
 }
 
 func (r result) rate() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -33,12 +41,16 @@ func (r result) pct(p float64) float64 {
 // three failures.
 func (r *result) record(i int, lat time.Duration, err error) {
 	r.lat = append(r.lat, lat)
-	if err != nil {
+	switch {
+	case errors.Is(err, errGaveUp):
 		r.failed++
-		if r.failed <= 3 {
+		r.skipped++
+	case err != nil:
+		r.failed++
+		if r.failed-r.skipped <= 3 {
 			logf("request %d: %v", i, err)
 		}
-	} else {
+	default:
 		r.ok++
 	}
 }
@@ -95,6 +107,7 @@ func closedLoop(conns, n int, d time.Duration, do request) result {
 func openLoop(rate float64, d time.Duration, maxInFlight int, do request) result {
 	var mu sync.Mutex
 	var res result
+	var inFlight atomic.Int64
 	sem := make(chan struct{}, maxInFlight)
 	n := int(rate * d.Seconds())
 	start := time.Now()
@@ -105,12 +118,18 @@ func openLoop(rate float64, d time.Duration, maxInFlight int, do request) result
 			time.Sleep(wait)
 		}
 		sem <- struct{}{}
+		if time.Since(due) > time.Millisecond {
+			res.late++ // only this goroutine writes late
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			now := inFlight.Add(1)
 			err := do(i%maxInFlight, i)
+			inFlight.Add(-1)
 			lat := time.Since(due)
 			mu.Lock()
 			defer mu.Unlock()
+			res.peak = max(res.peak, int(now))
 			res.record(i, lat, err)
 		})
 	}

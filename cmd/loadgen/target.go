@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -24,6 +26,25 @@ const cityNumber = "+13125550100"
 // greetings open sessions in the program's languages.
 var greetings = []string{"hello", "hola", "dzień dobry", "你好", "مرحبا", "bonjour", "kumusta", "привіт"}
 
+// conversation hands each resident of the conversation run its next text:
+// "what to bring" from the menu, then back to the menu, and so on.
+// Consecutive messages of a resident differ, across runs too, so none is
+// taken for a resent one (the engine does nothing for the same text again
+// within seconds).
+type conversation struct{ turns []atomic.Int64 }
+
+func newConversation(residents int) *conversation {
+	return &conversation{turns: make([]atomic.Int64, residents)}
+}
+
+// next returns the text resident k sends next.
+func (c *conversation) next(k int) string {
+	if c.turns[k].Add(1)%2 == 1 {
+		return "2"
+	}
+	return "menu"
+}
+
 // codeRE matches a confirmation code.
 var codeRE = regexp.MustCompile(fmt.Sprintf(`\b[%s]{%d}\b`, regexp.QuoteMeta(scheduling.CodeAlphabet), scheduling.CodeLen))
 
@@ -31,17 +52,34 @@ var codeRE = regexp.MustCompile(fmt.Sprintf(`\b[%s]{%d}\b`, regexp.QuoteMeta(sch
 type target struct {
 	base, public, token string
 	hc                  *http.Client
-	seq                 atomic.Int64
+	dials               atomic.Int64 // TCP connections opened
 }
 
-func newTarget(base, public, token string, conns int) *target {
-	tr := &http.Transport{MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute}
-	return &target{base: base, public: public, token: token, hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+// messageSeq numbers the MessageSids of every target of this process: the
+// bot drops a MessageSid it has seen (a delivery again), so two targets
+// aimed at one server must never reuse one.
+var messageSeq atomic.Int64
+
+// newTarget returns a target whose client keeps up to idle connections
+// open between requests; more may be open at once, and those beyond idle
+// are closed after their request.
+func newTarget(base, public, token string, idle int) *target {
+	t := &target{base: base, public: public, token: token}
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	tr := &http.Transport{
+		MaxIdleConns: idle, MaxIdleConnsPerHost: idle, IdleConnTimeout: time.Minute,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			t.dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+	t.hc = &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	return t
 }
 
 // say sends text from number and returns the reply's text.
 func (t *target) say(from, text string) (string, error) {
-	sid := fmt.Sprintf("SM%032x", t.seq.Add(1))
+	sid := fmt.Sprintf("SM%032x", messageSeq.Add(1))
 	form := url.Values{
 		"MessageSid": {sid}, "SmsMessageSid": {sid}, "AccountSid": {twiliotest.AccountSID},
 		"MessagingServiceSid": {twiliotest.ServiceSID}, "From": {from}, "To": {cityNumber},
@@ -84,6 +122,37 @@ func (t *target) expect(from, text string) error {
 		return fmt.Errorf("empty reply to %q", text)
 	}
 	return nil
+}
+
+// firstReply says text from a number the server has not heard from and
+// fails unless a reply comes back within wait: in the webhook's TwiML, or
+// through the REST API (noted by rr) after an empty acknowledgement.
+func (t *target) firstReply(rr *restReplies, from, text string, wait time.Duration) error {
+	_, err := t.reply(rr, from, text, wait)
+	return err
+}
+
+// reply says text from a number and waits up to wait for its reply: in
+// the webhook's TwiML, or through the REST API (noted by rr) after an
+// empty acknowledgement. viaREST tells which.
+func (t *target) reply(rr *restReplies, from, text string, wait time.Duration) (viaREST bool, err error) {
+	_, viaREST, err = t.converse(rr, from, text, wait)
+	return viaREST, err
+}
+
+// converse is reply that also returns the reply's text.
+func (t *target) converse(rr *restReplies, from, text string, wait time.Duration) (reply string, viaREST bool, err error) {
+	before := rr.count(from)
+	reply, err = t.say(from, text)
+	switch {
+	case err != nil:
+		return "", false, err
+	case reply != "":
+		return reply, false, nil
+	case !rr.waitPast(from, before, wait):
+		return "", true, fmt.Errorf("no reply through the REST API within %v", wait)
+	}
+	return rr.last(from), true, nil
 }
 
 // book says the last step of a booking and fails unless it was booked.
