@@ -133,8 +133,9 @@ func TestMockSubpoena(t *testing.T) {
 	// one each cancels, deletes their data, moves, or keeps it.
 	for i, n := range subpoenaWhatsApp {
 		r := &smsResident{t: t, fake: twilio, base: base, number: n, prefix: whatsapp.Prefix, path: whatsapp.Path}
-		// Tuesday (Monday's slots are too soon for a scheduled message).
-		for _, step := range []string{"4", "1", "2", "1"} {
+		// Tuesday (Monday's slots are too soon for a scheduled message):
+		// one person, another office, City Hall, the day, the time.
+		for _, step := range []string{"4", "1", "3", "1", "2", "1"} {
 			if status, _ := r.say(step); status != http.StatusOK {
 				t.Fatalf("WhatsApp resident %d step %s: %d", i, step, status)
 			}
@@ -150,8 +151,8 @@ func TestMockSubpoena(t *testing.T) {
 			steps = []string{"5", "2", "1"}
 		case 2:
 			steps = []string{"0", "1"}
-		case 3:
-			steps = []string{"5", "1", "1", "3", "1", "1", "1"}
+		case 3: // change, one person, another office, City Hall, day, time, yes, remind me
+			steps = []string{"5", "1", "1", "3", "1", "3", "1", "1", "1"}
 		}
 		for _, step := range steps {
 			r.say(step)

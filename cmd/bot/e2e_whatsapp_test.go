@@ -55,8 +55,9 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	if sent := fake.SentTo(lucia.addr()); len(sent) == 0 || sent[0].From != waSender {
 		t.Errorf("first reply %+v: want it sent from %s", sent, waSender)
 	}
-	// Book Tuesday 1 December, 9:00 at City Hall.
-	for _, step := range []string{"4", "1", "2", "1"} {
+	// Book Tuesday 1 December, 9:00 at City Hall: one person, another
+	// office than the earliest offered, City Hall, the day, the time.
+	for _, step := range []string{"4", "1", "3", "1", "2", "1"} {
 		if status, reply := lucia.say(step); status != 200 || reply == "" {
 			t.Fatalf("booking step %s: %d %q", step, status, reply)
 		}
@@ -130,7 +131,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	// English has no template: no reminder offered on WhatsApp.
 	ed := &smsResident{t: t, fake: fake, base: "http://" + addr, number: "+13125550176",
 		prefix: whatsapp.Prefix, path: whatsapp.Path}
-	for _, step := range []string{"Hi", "4", "1", "2", "1"} {
+	for _, step := range []string{"Hi", "4", "1", "3", "1", "2", "1"} {
 		if status, reply := ed.say(step); status != 200 || reply == "" {
 			t.Fatalf("Ed's step %s: %d %q", step, status, reply)
 		}
