@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -153,6 +154,32 @@ func (r *smsResident) post(form url.Values, sig string) (int, string) {
 		r.t.Fatalf("reply is not TwiML: %v\n%s", err, body)
 	}
 	return resp.StatusCode, strings.Join(doc.Messages, "\n---\n")
+}
+
+// sendPicture posts a message of n pictures, as Twilio would after
+// receiving it at at, and checks that the reply says want (come in person),
+// that the message is deleted at the fake with its media, and that no
+// picture was ever fetched. It returns the message's SID.
+func (r *smsResident) sendPicture(n int, want string, at time.Time) string {
+	r.t.Helper()
+	sid := r.fake.Receive(r.addr(), r.prefix+smsCity, "", n, at)
+	form := r.form("", sid)
+	form.Set("NumMedia", strconv.Itoa(n))
+	form.Set("MediaUrl0", r.fake.URL+"/2010-04-01/Accounts/"+twiliotest.AccountSID+"/Messages/"+sid+"/Media/ME1")
+	form.Set("MediaContentType0", "image/jpeg")
+	if _, reply := r.post(form, ""); !strings.Contains(reply, want) {
+		r.t.Errorf("reply to pictures %q does not say %q", reply, want)
+	}
+	eventually(r.t, "the pictures deleted", func() bool { _, ok := r.fake.Message(sid); return !ok })
+	for _, m := range r.fake.Deleted() {
+		if m.SID == sid && len(m.Media) != 0 {
+			r.t.Errorf("message deleted with %d media left", len(m.Media))
+		}
+	}
+	if n := r.fake.MediaFetched(); n != 0 {
+		r.t.Errorf("media downloaded %d times", n)
+	}
+	return sid
 }
 
 // eventually polls cond (the bot's Twilio calls run in the background).
@@ -335,24 +362,7 @@ func TestSMSEndToEnd(t *testing.T) {
 
 	// MMS: never downloaded, deleted with its media, told to come in person.
 	ben := &smsResident{t: t, fake: fake, base: "http://" + addr, number: "+13125550172"}
-	mms := fake.Receive(ben.number, smsCity, "", 2, t0)
-	form := smsForm(ben.number, "", mms)
-	form.Set("NumMedia", "2")
-	form.Set("MediaUrl0", fake.URL+"/2010-04-01/Accounts/"+twiliotest.AccountSID+"/Messages/"+mms+"/Media/ME1")
-	form.Set("MediaContentType0", "image/jpeg")
-	if _, reply := ben.post(form, ""); !strings.Contains(reply, "in person") {
-		t.Errorf("MMS reply %q does not say in person", reply)
-	}
-	eventually(t, "the MMS deleted", func() bool { _, ok := fake.Message(mms); return !ok })
-	for _, m := range fake.Deleted() {
-		if m.SID == mms && len(m.Media) != 0 {
-			t.Errorf("MMS deleted with %d media left", len(m.Media))
-		}
-	}
-	if n := fake.Count("GET", "/Media/ME"); n != 0 {
-		t.Errorf("media downloaded %d times", n)
-	}
-
+	mms := ben.sendPicture(2, "in person", t0)
 	stop()
 
 	// Redaction: old messages go, recent ones and pending reminders stay.

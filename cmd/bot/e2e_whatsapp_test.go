@@ -107,23 +107,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	}
 
 	// A picture: never fetched, deleted at Twilio, told to come in person.
-	pic := fake.Receive(lucia.addr(), waSender, "", 1, t0)
-	form := lucia.form("", pic)
-	form.Set("NumMedia", "1")
-	form.Set("MediaUrl0", fake.URL+"/2010-04-01/Accounts/"+twiliotest.AccountSID+"/Messages/"+pic+"/Media/ME1")
-	form.Set("MediaContentType0", "image/jpeg")
-	if _, reply := lucia.post(form, ""); !strings.Contains(reply, "en persona") {
-		t.Errorf("picture reply %q does not say in person (en persona)", reply)
-	}
-	eventually(t, "the picture deleted", func() bool { _, ok := fake.Message(pic); return !ok })
-	for _, m := range fake.Deleted() {
-		if m.SID == pic && len(m.Media) != 0 {
-			t.Errorf("picture's message deleted with %d media left", len(m.Media))
-		}
-	}
-	if n := fake.MediaFetched(); n != 0 {
-		t.Errorf("media downloaded %d times", n)
-	}
+	pic := lucia.sendPicture(1, "en persona", t0)
 	if n := len(fake.Requests()) - before; n == 0 {
 		t.Error("no Twilio call after the picture: the deletion was not made")
 	}
