@@ -3,9 +3,10 @@
 // it: messages (create, scheduled sends, list in pages, cancel, redact,
 // delete; WhatsApp's Content templates, rendered into the body as Twilio
 // lists them) and their media (list, delete; a fetch of a picture's
-// content is counted, for tests that it never happens). It records every request, answers
-// 429/5xx on demand (for n requests, or for a while: an outage), and can
-// answer late (Hang) so that a client times out after the call took effect. Point the SDK at it with twilio.Rewrite, or run the bot
+// content is counted, for tests that it never happens). It records every
+// request, answers 429/5xx on demand (for n requests, or for a while: an
+// outage), and can answer late (Hang) so that a client times out after the
+// call took effect. Point the SDK at it with twilio.Rewrite, or run the bot
 // with TWILIO_API_BASE set to its URL.
 //
 // Use only fictional numbers (+1 312 555 0100..0199).
