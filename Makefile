@@ -22,7 +22,7 @@ test: check chromium fuzz
 # minimized for up to 60 s, uncounted, so a 3 s run made a few hundred
 # executions (FuzzLoad: 126 in a minute) instead of tens of thousands. A
 # failing input is still written to testdata/fuzz, whole.
-FUZZ = FuzzWebhook:./channels/sms/:2000 FuzzTelegramWebhook:./channels/telegram/:10000 \
+FUZZ = FuzzWebhook:./channels/twilio/:2000 FuzzTelegramWebhook:./channels/telegram/:10000 \
 	FuzzLoad:./scheduling/:30000 FuzzNormalizePhone:./identity/:30000 FuzzHandle:./conversations/:5000
 fuzz:
 	@for t in $(FUZZ); do \

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cita-city/cita/channels/twilio"
 	"github.com/cita-city/cita/conversations"
 	"github.com/cita-city/cita/scheduling"
 )
@@ -41,19 +42,23 @@ type Resident struct {
 
 // Channels Say can render for: SMS shows choices as a numbered list,
 // Telegram as buttons (here one "[ label ]" a line; typing the label or
-// its number both work, as they do on Telegram).
+// its number both work, as they do on Telegram). WhatsApp shows the
+// numbered list too, in as many messages as Twilio sends it in (one
+// unless it is over twilio.MaxLen characters), a blank line and "--"
+// between them.
 const (
 	SMS      = "sms"
 	Telegram = "telegram"
+	WhatsApp = "whatsapp"
 )
 
 // ErrChannel is returned by Say for a channel it cannot render.
-var ErrChannel = errors.New("unknown channel: want sms or telegram")
+var ErrChannel = errors.New("unknown channel: want sms, whatsapp or telegram")
 
 // Say hands one line from a resident to the engine and returns the reply
 // rendered as channel shows it ("" means SMS).
 func (r *Resident) Say(as, text, lang, channel string, now time.Time) (string, error) {
-	if channel != "" && channel != SMS && channel != Telegram {
+	if channel != "" && channel != SMS && channel != Telegram && channel != WhatsApp {
 		return "", ErrChannel
 	}
 	addr, err := r.Normalize(as, r.Region)
@@ -72,8 +77,11 @@ func (r *Resident) Say(as, text, lang, channel string, now time.Time) (string, e
 		// One line at a time, each after its reply: "1" twice is meant.
 		Sequential: true,
 	}, now)
-	if channel == Telegram {
+	switch channel {
+	case Telegram:
 		return buttons(reply), nil
+	case WhatsApp:
+		return strings.Join(twilio.Split(conversations.Render(reply)), "\n\n--\n"), nil
 	}
 	return conversations.Render(reply), nil
 }
@@ -97,7 +105,7 @@ type Request struct {
 	As      string `json:"as"`
 	Text    string `json:"text"`
 	Lang    string `json:"lang,omitempty"`
-	Channel string `json:"channel,omitempty"` // sms (default) or telegram
+	Channel string `json:"channel,omitempty"` // sms (default), whatsapp or telegram
 }
 
 // Response is the handler's answer.

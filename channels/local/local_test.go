@@ -61,6 +61,7 @@ func TestHandler(t *testing.T) {
 		want    string // in the body
 	}{
 		{name: "sms", body: good, status: 200, want: `1 2 3 4 5`},
+		{name: "whatsapp numbered list", body: `{"as":"312-555-0144","text":"4","channel":"whatsapp"}`, status: 200, want: `1 2 3 4 5`},
 		{name: "telegram buttons", body: `{"as":"312-555-0143","text":"4","channel":"telegram"}`, status: 200, want: `[ 1 ]`},
 		{name: "from another host", remote: "192.0.2.7:4000", body: good, status: 403},
 		// A proxy on the same machine would make every client look local.

@@ -1,23 +1,8 @@
-// Package sms is cita's SMS channel, through Twilio. It serves Twilio's
-// incoming-message webhook: the signature is checked against the configured
-// public URL, duplicates are dropped, carrier keywords (STOP, START, HELP)
-// and MMS are answered here, and everything else goes to the conversation
-// engine. Its reply goes back as TwiML when the sender's identities are in
-// memory; a first message instead waits, in arrival order, for its
-// identity stretch off the webhook's path, and its reply follows through
-// the REST API (see converse). One resident's messages are handled one at
-// a time, in the order they came.
-//
-// Reminders live at Twilio, not with us: a scheduled message through the
-// Messaging Service, found again by listing messages to the resident's
-// number while they are texting, or by the confirmation code in their text
-// when a clerk closes the office that day (NotifyClosed cancels them and
-// tells those residents). No message id is stored (P1), and no number,
-// text or SID is logged (P3). The webhook's REST calls run on a background
-// queue with retries, so a webhook never waits for Twilio. Redact deletes
-// old messages and their media at Twilio (P5); pictures are never
-// downloaded (P6).
-//
-// Only this package (and cmd/bot, which wires it) imports twilio-go.
-// twiliotest fakes the REST API for tests.
+// Package sms is cita's SMS channel: a thin layer over the Twilio adapter
+// (channels/twilio), which serves the webhook, checks signatures, drops
+// duplicates, answers carrier keywords and MMS, runs the REST calls
+// (replies off the request path, reminders, clean-up) and reconciles
+// reminders. This package says what is SMS about it: the webhook's path,
+// plain-text reminders from the locale files, and the segment count the
+// engine's replies are budgeted with (docs/DESIGN.md, section 7).
 package sms

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cita-city/cita/channels/sms"
+	"github.com/cita-city/cita/channels/twilio"
 	"github.com/cita-city/cita/clerk"
 	"github.com/cita-city/cita/scheduling"
 	"github.com/cita-city/cita/storage"
@@ -31,7 +31,7 @@ var (
 	// Days closed there are closed to residents too (app.go wires it).
 	_ scheduling.Closures = (*storage.Store)(nil)
 	// The SMS channel tells residents of a closed day.
-	_ clerk.Notifier = (*sms.Channel)(nil)
+	_ clerk.Notifier = (*twilio.Channel)(nil)
 )
 
 const clerkUsage = `usage:
@@ -214,7 +214,7 @@ func stty(f *os.File, arg string) error {
 // at /clerk/ and /lobby/ (the waiting-room screens). When a manager closes a day, smsCh (nil without Twilio)
 // cancels the reminders of its appointments and tells those residents;
 // the others cannot be reached, and the page says how many.
-func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *sms.Channel) (http.Handler, error) {
+func (m *Main) clerkHandler(a *app, c Config, log *slog.Logger, smsCh *twilio.Channel) (http.Handler, error) {
 	proxies, err := trustedProxies(m.Getenv("CITA_TRUSTED_PROXIES"))
 	if err != nil {
 		return nil, usageError("CITA_TRUSTED_PROXIES: %v", err)

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/cita-city/cita/channels/sms"
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/scheduling"
 	"github.com/cita-city/cita/storage"
 )

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/cita-city/cita/channels/sms"
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/scheduling"
 )
 

@@ -21,13 +21,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
 	"github.com/cita-city/cita/channels/telegram/telegramtest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
+	"github.com/cita-city/cita/channels/whatsapp"
 	"github.com/cita-city/cita/identity"
 )
 
 // Telegram residents of the mock subpoena: distinctive ids.
 var subpoenaTelegram = []int64{861234501, 861234502, 861234503}
+
+// WhatsApp residents of the mock subpoena: the numbers after the others'.
+var subpoenaWhatsApp = []string{"+13125550150", "+13125550151", "+13125550152", "+13125550153", "+13125550154"}
 
 // TestMockSubpoena is promise P1-P8 end to end: residents use every
 // channel, a clerk checks people in, the day closes and the key rotates;
@@ -42,6 +46,9 @@ func TestMockSubpoena(t *testing.T) {
 	defer twilio.Close()
 	tg := telegramtest.NewServer()
 	defer tg.Close()
+	twilio.Template(waTemplateES, "CityKey {{1}}: {{2}}, {{3}}.")
+	const waTemplateEN = "HX00000000000000000000000000000e10"
+	twilio.Template(waTemplateEN, "CityKey reminder {{1}}: {{2}}, {{3}}.")
 
 	e := newEnv(t)
 	e.vars = append(e.vars,
@@ -50,6 +57,8 @@ func TestMockSubpoena(t *testing.T) {
 		"TWILIO_MESSAGING_SERVICE_SID="+twiliotest.ServiceSID,
 		"TWILIO_API_BASE="+twilio.URL,
 		"CITA_PUBLIC_URL="+smsPublicURL,
+		"TWILIO_WHATSAPP_FROM="+waSender,
+		"TWILIO_WHATSAPP_TEMPLATES=en:"+waTemplateEN+",es:"+waTemplateES,
 		"TELEGRAM_BOT_TOKEN="+telegramtest.Token,
 		"TELEGRAM_API_ENDPOINT="+tg.Endpoint(),
 		"CITA_LOCAL_TOKEN=subpoena-local",
@@ -120,6 +129,45 @@ func TestMockSubpoena(t *testing.T) {
 		r := &resident{t: t, api: tg, id: id, lang: "en"}
 		r.book("2") // families: the party size is a count, not identifying
 	}
+	// WhatsApp residents book with a reminder (a Content template), then
+	// one each cancels, deletes their data, moves, or keeps it.
+	for i, n := range subpoenaWhatsApp {
+		r := &smsResident{t: t, fake: twilio, base: base, number: n, prefix: whatsapp.Prefix, path: whatsapp.Path}
+		// Tuesday (Monday's slots are too soon for a scheduled message):
+		// one person, another office, City Hall, the day, the time.
+		for _, step := range []string{"4", "1", "3", "1", "2", "1"} {
+			if status, _ := r.say(step); status != http.StatusOK {
+				t.Fatalf("WhatsApp resident %d step %s: %d", i, step, status)
+			}
+		}
+		_, reply := r.say("1")
+		if codeRE.FindString(reply) == "" {
+			t.Fatalf("WhatsApp resident %d got no confirmation code:\n%s", i, reply)
+		}
+		r.say("1") // yes, remind me
+		var steps []string
+		switch i {
+		case 1:
+			steps = []string{"5", "2", "1"}
+		case 2:
+			steps = []string{"0", "1"}
+		case 3: // change, one person, another office, City Hall, day, time, yes, remind me
+			steps = []string{"5", "1", "1", "3", "1", "3", "1", "1", "1"}
+		}
+		for _, step := range steps {
+			r.say(step)
+		}
+	}
+	eventually(t, "the WhatsApp reminders", func() bool {
+		n := 0
+		for _, m := range twilio.Messages() {
+			if m.ContentSID == waTemplateEN && m.Status == "scheduled" {
+				n++
+			}
+		}
+		return n == 3 // kept, moved and the fifth's; cancelled and deleted ones gone
+	})
+	numbers = append(numbers, subpoenaWhatsApp...)
 
 	// A clerk signs in and checks people in, by code and by typed number.
 	cookie := clerkLogin(t, base, "desk1", "clerk-password-123")
@@ -255,6 +303,11 @@ func TestMockSubpoena(t *testing.T) {
 	var needles []needle
 	for _, n := range numbers {
 		needles = append(needles, numberNeedles(n)...)
+	}
+	for _, n := range subpoenaWhatsApp {
+		w := whatsapp.Prefix + n
+		needles = append(needles, needle{w, []byte(w)})
+		needles = append(needles, hashNeedles(w)...)
 	}
 	for _, id := range subpoenaTelegram {
 		s := strconv.FormatInt(id, 10)

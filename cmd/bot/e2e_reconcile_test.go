@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 // startServe starts `bot serve` of e against the Twilio fake and returns
@@ -100,7 +100,7 @@ func TestReconcileEndToEnd(t *testing.T) {
 	_, stop = startServe(t, e)
 	eventually(t, "the reminder cancelled at start", func() bool { return status(reminder) == "deleted while canceled" })
 	out = stop()
-	if !strings.Contains(out, "sms: reconcile reminders") || !strings.Contains(out, "cancelled=1") {
+	if !strings.Contains(out, "twilio: reconcile reminders") || !strings.Contains(out, "cancelled=1") {
 		t.Errorf("the start's reconciliation was not logged:\n%s", out)
 	}
 

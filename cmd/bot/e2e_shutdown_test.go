@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
 	"github.com/cita-city/cita/channels/telegram/telegramtest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 // TestShutdownWithHangingProviders: SIGTERM ends the process within 5 s

@@ -12,12 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cita-city/cita/channels/sms"
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 const (
@@ -35,6 +36,19 @@ type smsResident struct {
 	// message is acknowledged with empty TwiML and its reply comes through
 	// the REST API, and say waits for it there.
 	fake *twiliotest.Server
+	// prefix and path make it a WhatsApp user: "whatsapp:" before the
+	// numbers, whatsapp.Path for the webhook (empty: SMS).
+	prefix, path string
+}
+
+// addr is the resident's number as Twilio writes it on their channel.
+func (r *smsResident) addr() string { return r.prefix + r.number }
+
+// form is a webhook of text from the resident with MessageSid sid.
+func (r *smsResident) form(text, sid string) url.Values {
+	f := smsForm(r.addr(), text, sid)
+	f.Set("To", r.prefix+smsCity)
+	return f
 }
 
 // say posts text as Twilio would, with a fresh MessageSid, and returns the
@@ -46,11 +60,11 @@ func (r *smsResident) say(text string) (int, string) {
 	r.seq++
 	before := 0
 	if r.fake != nil {
-		before = len(r.fake.SentTo(r.number))
+		before = len(r.fake.SentTo(r.addr()))
 	}
-	status, reply := r.post(smsForm(r.number, text, fmt.Sprintf("SM%s%022d", r.number[2:], r.seq)), "")
+	status, reply := r.post(r.form(text, fmt.Sprintf("SM%s%022d", r.number[2:], r.seq)), "")
 	if status == http.StatusOK && reply == "" && r.fake != nil && !optOut(text) {
-		if sent := r.fake.WaitSent(r.number, before+1, 20*time.Second); len(sent) > before {
+		if sent := r.fake.WaitSent(r.addr(), before+1, 20*time.Second); len(sent) > before {
 			reply = sent[before].Body
 		}
 	}
@@ -107,10 +121,14 @@ func smsForm(from, text, sid string) url.Values {
 // post sends form signed over the public URL (or with sig when not empty).
 func (r *smsResident) post(form url.Values, sig string) (int, string) {
 	r.t.Helper()
-	if sig == "" {
-		sig = twiliotest.Sign(twiliotest.AuthToken, smsPublicURL+sms.Path, form)
+	path := r.path
+	if path == "" {
+		path = sms.Path
 	}
-	req, err := http.NewRequest(http.MethodPost, r.base+sms.Path, strings.NewReader(form.Encode()))
+	if sig == "" {
+		sig = twiliotest.Sign(twiliotest.AuthToken, smsPublicURL+path, form)
+	}
+	req, err := http.NewRequest(http.MethodPost, r.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -136,6 +154,32 @@ func (r *smsResident) post(form url.Values, sig string) (int, string) {
 		r.t.Fatalf("reply is not TwiML: %v\n%s", err, body)
 	}
 	return resp.StatusCode, strings.Join(doc.Messages, "\n---\n")
+}
+
+// sendPicture posts a message of n pictures, as Twilio would after
+// receiving it at at, and checks that the reply says want (come in person),
+// that the message is deleted at the fake with its media, and that no
+// picture was ever fetched. It returns the message's SID.
+func (r *smsResident) sendPicture(n int, want string, at time.Time) string {
+	r.t.Helper()
+	sid := r.fake.Receive(r.addr(), r.prefix+smsCity, "", n, at)
+	form := r.form("", sid)
+	form.Set("NumMedia", strconv.Itoa(n))
+	form.Set("MediaUrl0", r.fake.URL+"/2010-04-01/Accounts/"+twiliotest.AccountSID+"/Messages/"+sid+"/Media/ME1")
+	form.Set("MediaContentType0", "image/jpeg")
+	if _, reply := r.post(form, ""); !strings.Contains(reply, want) {
+		r.t.Errorf("reply to pictures %q does not say %q", reply, want)
+	}
+	eventually(r.t, "the pictures deleted", func() bool { _, ok := r.fake.Message(sid); return !ok })
+	for _, m := range r.fake.Deleted() {
+		if m.SID == sid && len(m.Media) != 0 {
+			r.t.Errorf("message deleted with %d media left", len(m.Media))
+		}
+	}
+	if n := r.fake.MediaFetched(); n != 0 {
+		r.t.Errorf("media downloaded %d times", n)
+	}
+	return sid
 }
 
 // eventually polls cond (the bot's Twilio calls run in the background).
@@ -254,6 +298,16 @@ func TestSMSEndToEnd(t *testing.T) {
 		t.Errorf("moved reminder at %v, want 2026-12-01 15:00 UTC", got)
 	}
 
+	// Without TWILIO_WHATSAPP_FROM there is no WhatsApp endpoint.
+	resp, err := http.Post("http://"+addr+"/webhooks/twilio/whatsapp", "application/x-www-form-urlencoded", strings.NewReader("Body=hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("WhatsApp webhook with WhatsApp off: %d, want 404", resp.StatusCode)
+	}
+
 	// A forged STOP changes nothing.
 	forged := smsForm(ana.number, "STOP", "SM0000000000000000000000000000forged")
 	before := len(fake.Requests())
@@ -308,24 +362,7 @@ func TestSMSEndToEnd(t *testing.T) {
 
 	// MMS: never downloaded, deleted with its media, told to come in person.
 	ben := &smsResident{t: t, fake: fake, base: "http://" + addr, number: "+13125550172"}
-	mms := fake.Receive(ben.number, smsCity, "", 2, t0)
-	form := smsForm(ben.number, "", mms)
-	form.Set("NumMedia", "2")
-	form.Set("MediaUrl0", fake.URL+"/2010-04-01/Accounts/"+twiliotest.AccountSID+"/Messages/"+mms+"/Media/ME1")
-	form.Set("MediaContentType0", "image/jpeg")
-	if _, reply := ben.post(form, ""); !strings.Contains(reply, "in person") {
-		t.Errorf("MMS reply %q does not say in person", reply)
-	}
-	eventually(t, "the MMS deleted", func() bool { _, ok := fake.Message(mms); return !ok })
-	for _, m := range fake.Deleted() {
-		if m.SID == mms && len(m.Media) != 0 {
-			t.Errorf("MMS deleted with %d media left", len(m.Media))
-		}
-	}
-	if n := fake.Count("GET", "/Media/ME"); n != 0 {
-		t.Errorf("media downloaded %d times", n)
-	}
-
+	mms := ben.sendPicture(2, "in person", t0)
 	stop()
 
 	// Redaction: old messages go, recent ones and pending reminders stay.

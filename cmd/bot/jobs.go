@@ -9,7 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/cita-city/cita/channels/sms"
+	"github.com/cita-city/cita/channels/twilio"
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/scheduling"
 	"github.com/cita-city/cita/storage"
@@ -122,7 +122,7 @@ func (m *Main) redact() error {
 	if err != nil {
 		return err
 	}
-	n, err := sms.Redact(p, m.Now(), tc.RedactAfter, m.logger())
+	n, err := twilio.Redact(p, m.Now(), tc.RedactAfter, m.logger())
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -147,7 +147,7 @@ func (m *Main) sweep(c Config) error {
 }
 
 // Reminder reconciliation needs the database's active codes.
-var _ sms.Appointments = (*storage.Store)(nil)
+var _ twilio.Appointments = (*storage.Store)(nil)
 
 // reconcileEvery is how often serve reconciles the reminders waiting at
 // Twilio with the database; it also does so at start, which catches the
@@ -173,7 +173,7 @@ func (m *Main) reconcile(ctx context.Context, c Config) error {
 		return err
 	}
 	defer store.Close()
-	rep, err := sms.Reconcile(ctx, p, store, m.logger())
+	rep, err := twilio.Reconcile(ctx, p, store, m.logger())
 	fmt.Fprintf(m.Stdout, "reconcile: %v\n", rep)
 	if err != nil {
 		return fail("%v", err)
@@ -187,7 +187,7 @@ func (m *Main) reconcile(ctx context.Context, c Config) error {
 // (twilio-go calls take no context and may take twilioTimeout): that run
 // is abandoned, and the next start does its work again. A nil channel (no
 // SMS) schedules nothing.
-func scheduleReconcile(ctx context.Context, jobs *cron.Cron, ch *sms.Channel, appts sms.Appointments, log *slog.Logger) {
+func scheduleReconcile(ctx context.Context, jobs *cron.Cron, ch *twilio.Channel, appts twilio.Appointments, log *slog.Logger) {
 	if ch == nil {
 		return
 	}

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 // smsServer is `bot serve` with the SMS channel pointed at a Twilio fake.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/cita-city/cita/channels/local"
 	"github.com/cita-city/cita/channels/sms"
+	"github.com/cita-city/cita/channels/twilio"
+	"github.com/cita-city/cita/channels/whatsapp"
 	"github.com/cita-city/cita/identity"
 )
 
@@ -54,6 +56,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if smsCh != nil {
 		mux.Handle(sms.Path, smsCh)
 	}
+	waCh, err := m.whatsappChannel(a, c, log)
+	if err != nil {
+		return err
+	}
+	if waCh != nil {
+		mux.Handle(whatsapp.Path, waCh)
+	}
 	clerkWeb, err := m.clerkHandler(a, c, log, smsCh)
 	if err != nil {
 		return err
@@ -81,7 +90,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// Interval jobs are DST-safe: they name no wall-clock time.
 	if _, err := jobs.AddFunc("@every 1m", timedJob("sweep", func() {
 		now := m.Now()
-		sessions, hashes, marks := a.engine.Sweep(now), a.hasher.Sweep(now), smsCh.Sweep(now)
+		sessions, hashes, marks := a.engine.Sweep(now), a.hasher.Sweep(now), smsCh.Sweep(now)+waCh.Sweep(now)
 		if n, err := a.store.PurgeDeliveries(now); err != nil {
 			log.Error("sweep: dedupe marks", "err", err)
 		} else {
@@ -96,6 +105,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	})); err != nil {
 		return fmt.Errorf("schedule sweep: %w", err)
 	}
+	// Redaction and reconciliation cover the whole account, WhatsApp's
+	// messages and reminders too (WhatsApp is on only with SMS).
 	if smsCh != nil {
 		after := m.redactAfter()
 		if _, err := jobs.AddFunc("@every 10m", timedJob("redact", func() {
@@ -164,7 +175,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		go func() { errc <- metricsSrv.Serve(metricsLn) }()
 	}
 	log.Info("cita serving", "addr", ln.Addr().String(), "program", a.program.Name, "data", c.Data,
-		"sms", smsCh != nil, "telegram", tg != nil, "max_conns", maxConns, "metrics_addr", c.MetricsAddr)
+		"sms", smsCh != nil, "whatsapp", waCh != nil, "telegram", tg != nil, "max_conns", maxConns, "metrics_addr", c.MetricsAddr)
 	if c.Dev || c.LocalToken != "" {
 		fmt.Fprintf(m.Stderr, "\nTalk to it as a resident from another terminal:\n  bot chat --server http://%s --as \"(312) 555-0199\"\n\n", dialable(ln.Addr()))
 	}
@@ -174,7 +185,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
-	shutdown(log, time.Now(), srv, metricsSrv, jobs, smsCh, stopTelegram)
+	shutdown(log, time.Now(), srv, metricsSrv, jobs, []*twilio.Channel{smsCh, waCh}, stopTelegram)
 	if serveErr != nil {
 		return fmt.Errorf("serve: %w", serveErr)
 	}
@@ -195,7 +206,7 @@ const (
 // time left. What they could not finish is logged as a count, never as
 // what it was (P3); the reminder reconciliation picks up reminders left at
 // Twilio.
-func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, jobs *cron.Cron, smsCh *sms.Channel, stopTelegram func(context.Context)) {
+func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, jobs *cron.Cron, twilioChs []*twilio.Channel, stopTelegram func(context.Context)) {
 	log.Info("shutting down")
 	deadline := began.Add(shutdownGrace)
 	httpCtx, cancel := context.WithDeadline(context.Background(), began.Add(httpGrace))
@@ -211,9 +222,12 @@ func shutdown(log *slog.Logger, began time.Time, srv, metricsSrv *http.Server, j
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	var wg sync.WaitGroup
-	if smsCh != nil {
+	for _, ch := range twilioChs {
+		if ch == nil {
+			continue
+		}
 		wg.Go(func() {
-			if left := smsCh.Shutdown(ctx); left > 0 {
+			if left := ch.Shutdown(ctx); left > 0 {
 				log.Warn("shutdown: twilio calls left undone", "jobs", left)
 			}
 		})

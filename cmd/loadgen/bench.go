@@ -26,8 +26,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
 	"github.com/cita-city/cita/channels/telegram/telegramtest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/locales"
 	"github.com/cita-city/cita/scheduling"

@@ -12,7 +12,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 	"github.com/cita-city/cita/locales"
 	"github.com/cita-city/cita/scheduling"
 )

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 // probeCmd runs the conversation load closed loop, then open loop at the

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 // Names of the server's metrics the surge reads (issue 12).

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/cita-city/cita/channels/sms"
-	"github.com/cita-city/cita/channels/sms/twiliotest"
+	"github.com/cita-city/cita/channels/twilio/twiliotest"
 )
 
 // standIn is a server shaped as issue 12 asks: a signed webhook from a new

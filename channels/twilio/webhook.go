@@ -1,0 +1,211 @@
+package twilio
+
+import (
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/twilio/twilio-go/client"
+	"github.com/twilio/twilio-go/twiml"
+)
+
+// maxBody bounds a webhook: an SMS form is a few KiB at most.
+const maxBody = 64 << 10
+
+// ServeHTTP serves Twilio's incoming-message webhook (POST Kind.Path): it checks
+// the signature, drops duplicates, answers carrier keywords and MMS itself,
+// and hands everything else to the engine (see converse): with TwiML at
+// once when the sender's identities are in memory, else with an empty
+// acknowledgment and a reply through the REST API later. It never waits
+// for an identity stretch or a Twilio call. Nothing from the request is
+// logged (P3): not the number, the text, or a SID.
+func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		http.Error(w, "want application/x-www-form-urlencoded", http.StatusUnsupportedMediaType)
+		return
+	}
+	sig := r.Header.Get("X-Twilio-Signature")
+	if sig == "" {
+		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: missing signature")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		http.Error(w, "cannot read request", http.StatusBadRequest)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: malformed form")
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	if !ch.signed(r, form, sig) {
+		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: bad signature")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+
+	now := ch.c.Now()
+	var marks [][32]byte
+	if sid := form.Get("MessageSid"); sid != "" {
+		marks = append(marks, mark("sid", sid))
+	}
+	if tok := r.Header.Get("I-Twilio-Idempotency-Token"); tok != "" {
+		marks = append(marks, mark("token", tok))
+	}
+	if !ch.dedupe.first(now, marks...) {
+		// A retry of a message we already answered. Its reply is not kept
+		// (no text in memory beyond the request), so answer nothing.
+		ch.c.Log.Info(ch.c.Kind.Name + " webhook: duplicate delivery")
+		writeTwiML(w, "")
+		return
+	}
+
+	raw, ok := strings.CutPrefix(form.Get("From"), ch.c.Kind.Prefix)
+	from, err := ch.c.Normalize(raw, ch.c.Program.Region)
+	if !ok || err != nil {
+		// A short code or an alphanumeric sender: no one to answer.
+		ch.c.Log.Info(ch.c.Kind.Name + " webhook: sender is not a phone number")
+		writeTwiML(w, "")
+		return
+	}
+	text := form.Get("Body")
+
+	switch keywordOf(text) {
+	case optOut:
+		ch.c.Log.Info(ch.c.Kind.Name + " webhook: opt-out keyword")
+		ch.cancelReminders(from, "opt-out")
+		writeTwiML(w, "")
+		return
+	case optIn:
+		writeTwiML(w, ch.text(ch.language(from, text, now), "sms.start", nil))
+		return
+	case help:
+		writeTwiML(w, ch.text(ch.language(from, text, now), "sms.help", nil))
+		return
+	}
+
+	if n, _ := strconv.Atoi(form.Get("NumMedia")); n > 0 {
+		// P6: never downloaded, deleted at Twilio with the message.
+		ch.c.Log.Info(ch.c.Kind.Name+" webhook: media received, deleting", "media", n)
+		ch.deleteMessage(from, form.Get("MessageSid"))
+		writeTwiML(w, ch.text(ch.language(from, text, now), "sms.mms", nil))
+		return
+	}
+
+	if !ch.converse(w, from, text, now) {
+		ch.dedupe.forget(marks...) // let Twilio's retry try again
+	}
+}
+
+// signed checks the signature over the configured public URL, never
+// r.Host: behind a TLS proxy the host and scheme Twilio used differ.
+func (ch *Channel) signed(r *http.Request, form url.Values, sig string) bool {
+	u := ch.c.PublicURL + ch.c.Kind.Path
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	params := make(map[string]string, len(form))
+	for k, v := range form {
+		params[k] = v[0]
+	}
+	v := client.NewRequestValidator(ch.c.AuthToken)
+	return v.Validate(u, params, sig)
+}
+
+// text returns message id in lang with the program name available; a
+// missing message is logged (by id only) and answered with nothing.
+func (ch *Channel) text(lang, id string, data map[string]any) string {
+	d := map[string]any{"Program": ch.c.Program.Name}
+	for k, v := range data {
+		d[k] = v
+	}
+	s, err := ch.c.Texts.Text(lang, id, d)
+	if err != nil {
+		ch.c.Log.Error(ch.c.Kind.Name+": message text", "id", id, "lang", lang, "err", err)
+		return ""
+	}
+	return s
+}
+
+// writeTwiML answers with text, or nothing when text is empty: one
+// message, or more when text is longer than Twilio takes in one (Split).
+func writeTwiML(w http.ResponseWriter, text string) {
+	var verbs []twiml.Element
+	for _, part := range Split(text) {
+		verbs = append(verbs, &twiml.MessagingMessage{Body: part})
+	}
+	doc, err := twiml.Messages(verbs)
+	if err != nil {
+		http.Error(w, "cannot render reply", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	_, _ = io.WriteString(w, doc)
+}
+
+// MaxLen is the longest body Twilio sends as one message, SMS or WhatsApp,
+// in characters (UTF-16 code units, as Twilio counts them).
+const MaxLen = 1600
+
+// Split cuts text into messages of at most MaxLen characters, at the last
+// line break that fits, else the last space, else between characters;
+// none when text is blank. The engine's replies fit in one (a test checks
+// every locale), so this is a safety net for a long text of the future.
+func Split(text string) []string {
+	if strings.TrimSpace(text) == "" {
+		return nil
+	}
+	var out []string
+	for utf16Len(text) > MaxLen {
+		cut, n := 0, 0 // cut: the byte offset of the last rune that fits
+		for i, r := range text {
+			n += utf16.RuneLen(r)
+			if n > MaxLen {
+				break
+			}
+			cut = i + utf8.RuneLen(r)
+		}
+		at := strings.LastIndexByte(text[:cut], '\n')
+		if at <= 0 {
+			at = strings.LastIndexByte(text[:cut], ' ')
+		}
+		if at <= 0 {
+			at = cut
+		}
+		if part := strings.TrimRight(text[:at], " \n"); part != "" {
+			out = append(out, part)
+		}
+		text = strings.TrimLeft(text[at:], " \n")
+	}
+	if strings.TrimSpace(text) != "" {
+		out = append(out, text)
+	}
+	return out
+}
+
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
