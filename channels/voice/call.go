@@ -204,8 +204,9 @@ func (ch *Channel) languageMenu(c *call) Prompt {
 // works from any state of a session, new or already going (on SMS too).
 func (ch *Channel) mainMenu(c *call, now time.Time, greet bool) Prompt {
 	c.stage = stEngine
+	lang := c.lang
 	ch.handle(c, "language", now)
-	r := ch.handle(c, "lang:"+c.lang, now)
+	r := ch.handle(c, "lang:"+lang, now)
 	var before []Said
 	if greet {
 		before = append(before, ch.say(c.lang, "voice.welcome", nil))

@@ -120,6 +120,7 @@ func spoken(s string) string {
 			return r
 		}, line)
 		line = strings.Join(strings.Fields(line), " ")
+		line = strings.TrimLeft(line, "-–— ") // a list's bullet
 		if line == "" {
 			continue
 		}
