@@ -258,7 +258,7 @@ func (ch *Channel) Press(sid string, step int, digits string, now time.Time) Pro
 	if c.stage == stLanguage {
 		if l, ok := c.keys[digits]; ok {
 			c.lang = l
-			return ch.mainMenu(c, now, false)
+			return ch.mainMenu(c, now, true)
 		}
 		return ch.again(c, nil)
 	}

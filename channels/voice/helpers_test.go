@@ -193,3 +193,5 @@ func (c *testCall) said() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
