@@ -54,6 +54,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if smsCh != nil {
 		mux.Handle(sms.Path, smsCh)
 	}
+	voiceCh, err := m.voiceChannel(a, c, log)
+	if err != nil {
+		return err
+	}
 	clerkWeb, err := m.clerkHandler(a, c, log, smsCh)
 	if err != nil {
 		return err
@@ -107,6 +111,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 	scheduleReconcile(ctx, jobs, smsCh, a.store, log)
+	if err := registerVoice(mux, jobs, voiceCh, m.Now); err != nil {
+		return err
+	}
 	if err := m.scheduleRetention(jobs, a, log); err != nil {
 		return err
 	}
