@@ -11,13 +11,22 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/cita-city/cita/channels/sms"
 	"github.com/cita-city/cita/channels/voice"
 	"github.com/cita-city/cita/identity"
 )
 
+// phone is the phone channel and what its jobs need.
+type phone struct {
+	ch    *voice.Channel
+	calls voice.CallLog // Twilio's call records, for the redact job
+	after time.Duration // CITA_REDACT_AFTER
+	log   *slog.Logger
+}
+
 // voiceChannel builds the phone channel when the Twilio credentials are
 // set (the same as SMS): nil, nil when they are not.
-func (m *Main) voiceChannel(a *app, c Config, log *slog.Logger) (*voice.Channel, error) {
+func (m *Main) voiceChannel(a *app, c Config, log *slog.Logger) (*phone, error) {
 	tc, ok, err := m.twilioEnv()
 	if err != nil || !ok {
 		return nil, err
@@ -25,7 +34,16 @@ func (m *Main) voiceChannel(a *app, c Config, log *slog.Logger) (*voice.Channel,
 	if c.PublicURL == "" {
 		return nil, fail("TWILIO_ACCOUNT_SID is set but CITA_PUBLIC_URL (--public-url) is not: Twilio signs webhooks over the public URL, so it must be known")
 	}
-	return m.newVoice(a, tc.AuthToken, c.PublicURL, log)
+	ch, err := m.newVoice(a, tc.AuthToken, c.PublicURL, log)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := sms.HTTPClient(tc.APIBase, twilioTimeout)
+	if err != nil {
+		return nil, fail("TWILIO_API_BASE: %v", err)
+	}
+	hc.Transport = countedTransport{provider: "twilio", next: hc.Transport}
+	return &phone{ch: ch, calls: voice.NewTwilioCalls(tc.AccountSID, tc.AuthToken, hc), after: tc.RedactAfter, log: log}, nil
 }
 
 func (m *Main) newVoice(a *app, token, publicURL string, log *slog.Logger) (*voice.Channel, error) {
@@ -72,16 +90,24 @@ func (m *Main) voices(langs []string) (map[string]voice.Voice, error) {
 	return out, nil
 }
 
-// registerVoice serves the phone channel's webhooks and sweeps the state
-// of calls that ended without saying so.
-func registerVoice(mux *http.ServeMux, jobs *cron.Cron, ch *voice.Channel, now func() time.Time) error {
-	if ch == nil {
+// registerVoice serves the phone channel's webhooks, sweeps the state of
+// calls that ended without saying so, and deletes call records at Twilio
+// older than CITA_REDACT_AFTER (P5).
+func registerVoice(mux *http.ServeMux, jobs *cron.Cron, p *phone, now func() time.Time) error {
+	if p == nil {
 		return nil
 	}
-	mux.Handle(voice.Path, ch)
-	mux.Handle(voice.Path+"/", ch)
-	if _, err := jobs.AddFunc("@every 1m", timedJob("voice-sweep", func() { ch.Sweep(now()) })); err != nil {
+	mux.Handle(voice.Path, p.ch)
+	mux.Handle(voice.Path+"/", p.ch)
+	if _, err := jobs.AddFunc("@every 1m", timedJob("voice-sweep", func() { p.ch.Sweep(now()) })); err != nil {
 		return fmt.Errorf("schedule voice sweep: %w", err)
+	}
+	if _, err := jobs.AddFunc("@every 10m", timedJob("voice-redact", func() {
+		if _, err := voice.Redact(p.calls, now(), p.after, p.log); err != nil {
+			p.log.Error("voice redact", "err", err)
+		}
+	})); err != nil {
+		return fmt.Errorf("schedule voice redact: %w", err)
 	}
 	return nil
 }
