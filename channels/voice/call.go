@@ -85,6 +85,8 @@ func denied(id string) bool {
 // Only the identities made from the number are kept.
 func (ch *Channel) Start(sid, from string, now time.Time) Prompt {
 	c := &call{seen: now, since: now, lang: ch.langs[0]}
+	c.mu.Lock() // before anyone can find it
+	defer c.mu.Unlock()
 	ch.mu.Lock()
 	if old := ch.calls[sid]; old != nil {
 		ch.mu.Unlock()
@@ -94,9 +96,6 @@ func (ch *Channel) Start(sid, from string, now time.Time) Prompt {
 	}
 	ch.calls[sid] = c
 	ch.mu.Unlock()
-
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	number := ""
 	if !withheld(from) {
 		if n, err := ch.c.Normalize(from, ch.c.Program.Region); err == nil {
