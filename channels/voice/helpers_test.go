@@ -165,6 +165,12 @@ func (c *testCall) hear(p Prompt) {
 		p = c.f.ch.Wait(c.sid, p.Step, c.f.now)
 	}
 	c.last = p
+	// Every answer, in every language, as Twilio would get it.
+	doc, err := c.f.ch.TwiML(p)
+	if err != nil {
+		c.f.t.Fatalf("TwiML: %v", err)
+	}
+	parseTwiML(c.f.t, doc)
 	for _, s := range p.Says {
 		c.out.WriteString("< [" + s.Lang + "] " + s.Text + "\n")
 	}
