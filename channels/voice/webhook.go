@@ -73,12 +73,20 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	step, _ := strconv.Atoi(r.URL.Query().Get("n"))
 	var p Prompt
 	switch r.URL.Path {
+	case keyPath, waitPath:
+		if ch.get(sid) == nil {
+			// A call this process does not know (it restarted): Twilio
+			// sends the caller's From with every webhook, so start over.
+			p = ch.Start(sid, form.Get("From"), now)
+			break
+		}
+		if r.URL.Path == keyPath {
+			p = ch.Press(sid, step, form.Get("Digits"), now)
+		} else {
+			p = ch.Wait(sid, step, now)
+		}
 	case Path:
 		p = ch.Start(sid, form.Get("From"), now)
-	case keyPath:
-		p = ch.Press(sid, step, form.Get("Digits"), now)
-	case waitPath:
-		p = ch.Wait(sid, step, now)
 	case statusPath:
 		if s := form.Get("CallStatus"); s == "completed" || s == "busy" || s == "failed" || s == "no-answer" || s == "canceled" {
 			ch.End(sid)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -373,5 +374,66 @@ func TestSpell(t *testing.T) {
 		if got := spoken(in); got != want {
 			t.Errorf("spoken(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestRestartedMidCall: keys for a call the process does not know (it
+// restarted) start the call over from its From, and the incoming call
+// webhook sent twice answers the same.
+func TestRestartedMidCall(t *testing.T) {
+	f := newFixture(t)
+	c := &httpCall{f: f, sid: "CA7", from: caller}
+	c.follow(f.post(Path+"/key?n=4", url.Values{"CallSid": {"CA7"}, "From": {caller}, "Digits": {"4"}}))
+	if !strings.Contains(c.said(), "For English, press 1") {
+		t.Errorf("unknown call's keys: %s", c.said())
+	}
+	again := &httpCall{f: f, sid: "CA7", from: caller}
+	again.follow(f.post(Path, url.Values{"CallSid": {"CA7"}, "From": {caller}}))
+	if again.said() != c.said() {
+		t.Errorf("the incoming webhook again: %q, want %q", again.said(), c.said())
+	}
+}
+
+// TestConcurrentCalls: calls at once each book their own appointment
+// (run with -race).
+func TestConcurrentCalls(t *testing.T) {
+	f := newFixture(t)
+	const n = 8
+	errs := make(chan string, n)
+	for i := range n {
+		go func() {
+			sid, from := "CA"+strconv.Itoa(i), "+13125550"+strconv.Itoa(150+i) // 555-0150..0157
+			p := f.ch.Start(sid, from, f.now)
+			for p.Wait {
+				time.Sleep(2 * time.Millisecond)
+				p = f.ch.Wait(sid, p.Step, f.now)
+			}
+			for _, k := range []string{"1", "4", "1"} {
+				p = f.ch.Press(sid, p.Step, k, f.now)
+			}
+			// Book the time offered; when another caller took its last
+			// seat first, the nearest free times are offered: take the first.
+			said := ""
+			for try := 0; try < 6 && !spelledCode.MatchString(said); try++ {
+				p = f.ch.Press(sid, p.Step, "1", f.now)
+				said = ""
+				for _, s := range p.Says {
+					said += s.Text + " "
+				}
+			}
+			if !spelledCode.MatchString(said) {
+				errs <- sid + ": no code read: " + said
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range n {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if got := f.ch.Calls(); got != n {
+		t.Errorf("%d calls held, want %d", got, n)
 	}
 }
