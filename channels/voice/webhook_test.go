@@ -437,3 +437,18 @@ func TestConcurrentCalls(t *testing.T) {
 		t.Errorf("%d calls held, want %d", got, n)
 	}
 }
+
+// TestForgetByPhone: "delete my data" is 9 on the phone (0 is the main
+// menu); confirmed, the appointment is gone and the call ends.
+func TestForgetByPhone(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial("CA1", caller)
+	c.press("1", "4", "1", "1", "0", "9", "1")
+	if !c.last.Hangup || !strings.Contains(c.said(), "Goodbye") {
+		t.Errorf("after deleting: %s", c.out.String())
+	}
+	ids, _ := f.hasher.Identities(caller, f.now)
+	if a, err := f.svc.Find(ids); !errors.Is(err, scheduling.ErrNotFound) {
+		t.Errorf("Find after delete = %+v, %v; want ErrNotFound", a, err)
+	}
+}
