@@ -195,6 +195,12 @@ func TestVoiceEndToEnd(t *testing.T) {
 	if _, reply := s.resident("+13125550164").say("5"); codeRE.MatchString(reply) {
 		t.Errorf("a call that hung up mid-way booked:\n%s", reply)
 	}
+	metrics := string(get(t, s.base+"/metrics"))
+	for _, want := range []string{`cita_webhook_requests_total{channel="voice",outcome="2xx"}`, `cita_webhook_requests_total{channel="voice",outcome="4xx"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	if strings.Contains(s.out.String(), "5550161") || strings.Contains(s.out.String(), "CA000") {
 		t.Errorf("a number or CallSid in the log:\n%s", s.out)
 	}
