@@ -35,10 +35,14 @@ func (ch *Channel) reply(c *call, r conversations.Reply, before []Said) Prompt {
 		return ch.answer(c, Prompt{Says: says, Hangup: true}, before...)
 	}
 	c.keys = map[string]string{}
-	languages := true
-	for _, ch := range r.Choices {
-		if ch.ID != "menu" && !strings.HasPrefix(ch.ID, "lang:") {
+	// The engine's language menu: each language is offered in itself.
+	languages := false
+	for _, choice := range r.Choices {
+		if strings.HasPrefix(choice.ID, "lang:") {
+			languages = true
+		} else if choice.ID != "menu" {
 			languages = false
+			break
 		}
 	}
 	main, multi := false, false

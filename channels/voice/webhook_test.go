@@ -452,3 +452,22 @@ func TestForgetByPhone(t *testing.T) {
 		t.Errorf("Find after delete = %+v, %v; want ErrNotFound", a, err)
 	}
 }
+
+// TestLanguageFromMainMenu: 6 offers every language in itself again, and
+// the one pressed is spoken from then on.
+func TestLanguageFromMainMenu(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial("CA1", caller)
+	c.press("1", "6")
+	found := false
+	for _, s := range c.last.Says {
+		found = found || s.Lang == "es" && s.Text == "Para español, oprima 2."
+	}
+	if !found {
+		t.Errorf("language menu by 6: %s", c.out.String())
+	}
+	c.press("2")
+	if c.last.Says[0].Lang != "es" || !strings.Contains(c.said(), "Pedir cita: oprima 4") {
+		t.Errorf("after choosing Spanish: %s", c.said())
+	}
+}
