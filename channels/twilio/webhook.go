@@ -119,16 +119,24 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // signed checks the signature over the configured public URL, never
 // r.Host: behind a TLS proxy the host and scheme Twilio used differ.
 func (ch *Channel) signed(r *http.Request, form url.Values, sig string) bool {
-	u := ch.c.PublicURL + ch.c.Kind.Path
+	return Signed(ch.c.AuthToken, ch.c.PublicURL+ch.c.Kind.Path, r, form, sig)
+}
+
+// Signed reports whether sig is Twilio's signature, under token, of the
+// request r to the public URL pub (scheme, host and path as Twilio called
+// them: configured, never taken from r.Host, which a TLS proxy changes)
+// with r's query and the posted form. Every Twilio webhook (messages and
+// calls) is checked with it.
+func Signed(token, pub string, r *http.Request, form url.Values, sig string) bool {
 	if r.URL.RawQuery != "" {
-		u += "?" + r.URL.RawQuery
+		pub += "?" + r.URL.RawQuery
 	}
 	params := make(map[string]string, len(form))
 	for k, v := range form {
 		params[k] = v[0]
 	}
-	v := client.NewRequestValidator(ch.c.AuthToken)
-	return v.Validate(u, params, sig)
+	v := client.NewRequestValidator(token)
+	return v.Validate(pub, params, sig)
 }
 
 // text returns message id in lang with the program name available; a

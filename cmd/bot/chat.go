@@ -20,13 +20,16 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 	as := fs.String("as", "+1 312 555 0100", "the resident's phone number, any spelling")
 	lang := fs.String("lang", "", "the resident's language hint, e.g. es")
 	server := fs.String("server", "", "talk to a running bot serve at this URL instead of opening the data dir")
-	channel := fs.String("channel", local.SMS, "render replies as sms (numbered list), whatsapp (numbered list, split over 1,600 characters) or telegram (buttons as text)")
+	channel := fs.String("channel", local.SMS, "render replies as sms (numbered list), whatsapp (numbered list, split over 1,600 characters), telegram (buttons as text) or voice (what a caller hears; keys typed)")
 	fs.StringVar(&c.LocalToken, "local-token", m.env("CITA_LOCAL_TOKEN", ""), "local channel token of the server (env CITA_LOCAL_TOKEN)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if *channel == "voice" && *server == "" {
+		return m.chatVoice(ctx, c, *as)
+	}
 	if *channel != local.SMS && *channel != local.Telegram && *channel != local.WhatsApp {
-		return usageError("--channel %q: want sms, whatsapp or telegram", *channel)
+		return usageError("--channel %q: want sms, whatsapp, telegram or voice (voice without --server)", *channel)
 	}
 
 	var say func(text string) (string, error)

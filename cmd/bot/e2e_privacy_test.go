@@ -69,8 +69,8 @@ func TestMockSubpoena(t *testing.T) {
 	srv := e.serveWith(t)
 	base := "http://" + srv.addr
 
-	// 50 residents: 0101..0139 by SMS webhooks, 0100 and 0140..0149 with
-	// bot chat through the running server.
+	// 50 residents: 0101..0139 by SMS webhooks, 0141 by a phone call, 0100
+	// and the rest of 0140..0149 with bot chat through the running server.
 	var numbers []string // E.164
 	for i := 100; i < 150; i++ {
 		numbers = append(numbers, fmt.Sprintf("+1312555%04d", i))
@@ -80,7 +80,11 @@ func TestMockSubpoena(t *testing.T) {
 	var checkIn []string           // numbers the clerk checks in
 	for i, n := range numbers {
 		var reply string
-		if i == 0 || i >= 40 {
+		if i == 41 {
+			// A caller: books by phone, through the voice webhooks.
+			code, said := bookByPhone(t, base, n, "1")
+			reply = code + " " + said
+		} else if i == 0 || i >= 40 {
 			out, code := e.run("4\n1\n1\n", "chat", "--server", base, "--local-token", "subpoena-local", "--as", n)
 			if code != 0 {
 				t.Fatalf("chat as resident %d: exit %d:\n%s", i, code, out)

@@ -10,6 +10,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/cita-city/cita/channels/twilio"
+	"github.com/cita-city/cita/channels/voice"
 	"github.com/cita-city/cita/identity"
 	"github.com/cita-city/cita/scheduling"
 	"github.com/cita-city/cita/storage"
@@ -28,7 +29,8 @@ jobs:
   sweep       drop webhook dedupe marks older than their 48 h window from
               the database (sessions and cached hashes live in bot serve's
               memory, which sweeps them every minute)
-  redact      delete messages and media older than CITA_REDACT_AFTER at Twilio
+  redact      delete messages, media and call records older than
+              CITA_REDACT_AFTER at Twilio
   reconcile   cancel every reminder waiting at Twilio whose code is no longer
               an active appointment, and delete cancelled reminders (bot
               serve runs it at start and every hour)`
@@ -126,7 +128,15 @@ func (m *Main) redact() error {
 	if err != nil {
 		return fail("%v", err)
 	}
-	fmt.Fprintf(m.Stdout, "redact: deleted %d messages older than %v at Twilio\n", n, tc.RedactAfter)
+	hc, err := twilio.HTTPClient(tc.APIBase, twilioTimeout)
+	if err != nil {
+		return fail("TWILIO_API_BASE: %v", err)
+	}
+	calls, err := voice.Redact(voice.NewTwilioCalls(tc.AccountSID, tc.AuthToken, hc), m.Now(), tc.RedactAfter, m.logger())
+	if err != nil {
+		return fail("%v", err)
+	}
+	fmt.Fprintf(m.Stdout, "redact: deleted %d messages and %d call records older than %v at Twilio\n", n, calls, tc.RedactAfter)
 	return nil
 }
 

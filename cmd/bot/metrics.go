@@ -96,6 +96,7 @@ var providers = []string{"twilio", "telegram"}
 
 // channels are the label values of the request metrics, by path prefix.
 var channels = []struct{ prefix, name string }{
+	{"/webhooks/twilio/voice", "voice"}, // before the SMS prefix it shares
 	{"/webhooks/twilio/", "sms"},
 	{"/webhooks/telegram", "telegram"},
 	{"/local/", "local"},

@@ -63,6 +63,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if waCh != nil {
 		mux.Handle(whatsapp.Path, waCh)
 	}
+	voiceCh, err := m.voiceChannel(a, c, log)
+	if err != nil {
+		return err
+	}
 	clerkWeb, err := m.clerkHandler(a, c, log, smsCh)
 	if err != nil {
 		return err
@@ -118,6 +122,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 	scheduleReconcile(ctx, jobs, smsCh, a.store, log)
+	if err := registerVoice(mux, jobs, voiceCh, m.Now); err != nil {
+		return err
+	}
 	if err := m.scheduleRetention(jobs, a, log); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -111,6 +112,12 @@ func New(now func() time.Time) *Server {
 	mux.HandleFunc("GET "+base+"/{sid}/Media.json", s.listMedia)
 	mux.HandleFunc("GET "+base+"/{sid}/Media/{file}", s.fetchMedia)
 	mux.HandleFunc("DELETE "+base+"/{sid}/Media/{file}", s.deleteMedia)
+	// Call records: the fake's account has none (channels/voice tests its
+	// redaction against a Calls fake of its own).
+	mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Calls.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"calls": [], "page": 0, "page_size": 50, "next_page_uri": null}`)
+	})
 	s.srv = httptest.NewServer(s.guard(mux))
 	s.URL = s.srv.URL
 	return s
