@@ -3,6 +3,7 @@ package twilio
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -26,40 +27,8 @@ const maxBody = 64 << 10
 // for an identity stretch or a Twilio call. Nothing from the request is
 // logged (P3): not the number, the text, or a SID.
 func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "POST only", http.StatusMethodNotAllowed)
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		http.Error(w, "want application/x-www-form-urlencoded", http.StatusUnsupportedMediaType)
-		return
-	}
-	sig := r.Header.Get("X-Twilio-Signature")
-	if sig == "" {
-		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: missing signature")
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read request", http.StatusBadRequest)
-		return
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: malformed form")
-		http.Error(w, "malformed form", http.StatusBadRequest)
-		return
-	}
-	if !ch.signed(r, form, sig) {
-		ch.c.Log.Warn(ch.c.Kind.Name + " webhook: bad signature")
-		http.Error(w, "forbidden", http.StatusForbidden)
+	form, ok := ReadSigned(w, r, ch.c.AuthToken, ch.c.PublicURL+ch.c.Kind.Path, ch.c.Log, ch.c.Kind.Name)
+	if !ok {
 		return
 	}
 
@@ -116,10 +85,50 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// signed checks the signature over the configured public URL, never
-// r.Host: behind a TLS proxy the host and scheme Twilio used differ.
-func (ch *Channel) signed(r *http.Request, form url.Values, sig string) bool {
-	return Signed(ch.c.AuthToken, ch.c.PublicURL+ch.c.Kind.Path, r, form, sig)
+// ReadSigned reads a Twilio webhook's form and checks its signature over
+// pub, the public URL Twilio called (see Signed), answering the request
+// itself when it fails: 405 not a POST, 415 not a form, 413 over 64 KiB,
+// 400 unreadable, 403 unsigned or forged. Only name and the kind of
+// failure are logged, never the request (P3). ok is false when it
+// answered.
+func ReadSigned(w http.ResponseWriter, r *http.Request, token, pub string, log *slog.Logger, name string) (form url.Values, ok bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return nil, false
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
+		http.Error(w, "want application/x-www-form-urlencoded", http.StatusUnsupportedMediaType)
+		return nil, false
+	}
+	sig := r.Header.Get("X-Twilio-Signature")
+	if sig == "" {
+		log.Warn(name + " webhook: missing signature")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "cannot read request", http.StatusBadRequest)
+		return nil, false
+	}
+	form, err = url.ParseQuery(string(body))
+	if err != nil {
+		log.Warn(name + " webhook: malformed form")
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return nil, false
+	}
+	if !Signed(token, pub, r, form, sig) {
+		log.Warn(name + " webhook: bad signature")
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return nil, false
+	}
+	return form, true
 }
 
 // Signed reports whether sig is Twilio's signature, under token, of the

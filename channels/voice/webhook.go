@@ -1,11 +1,8 @@
 package voice
 
 import (
-	"errors"
 	"io"
-	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -13,9 +10,6 @@ import (
 
 	"github.com/cita-city/cita/channels/twilio"
 )
-
-// maxBody bounds a webhook: a call's form is a few KiB at most.
-const maxBody = 64 << 10
 
 // The follow-ups under Path.
 const (
@@ -29,40 +23,9 @@ const (
 // is stretched, Path/status when the call ends. Each is signed over
 // PublicURL + path + query. Nothing from the request is logged (P3).
 func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "POST only", http.StatusMethodNotAllowed)
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/x-www-form-urlencoded" {
-		http.Error(w, "want application/x-www-form-urlencoded", http.StatusUnsupportedMediaType)
-		return
-	}
-	sig := r.Header.Get("X-Twilio-Signature")
-	if sig == "" {
-		ch.c.Log.Warn("voice webhook: missing signature")
-		http.Error(w, "forbidden", http.StatusForbidden)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read request", http.StatusBadRequest)
-		return
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		ch.c.Log.Warn("voice webhook: malformed form")
-		http.Error(w, "malformed form", http.StatusBadRequest)
-		return
-	}
-	if !ch.signed(r, form, sig) {
-		ch.c.Log.Warn("voice webhook: bad signature")
-		http.Error(w, "forbidden", http.StatusForbidden)
+	// Signed over the path Twilio called: the call's follow-ups live under Path.
+	form, ok := twilio.ReadSigned(w, r, ch.c.AuthToken, ch.c.PublicURL+r.URL.Path, ch.c.Log, "voice")
+	if !ok {
 		return
 	}
 	sid := form.Get("CallSid")
@@ -109,12 +72,6 @@ func (ch *Channel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	_, _ = io.WriteString(w, doc)
-}
-
-// signed checks the signature over the configured public URL and the
-// path Twilio called (the call's follow-ups live under Path).
-func (ch *Channel) signed(r *http.Request, form url.Values, sig string) bool {
-	return twilio.Signed(ch.c.AuthToken, ch.c.PublicURL+r.URL.Path, r, form, sig)
 }
 
 // TwiML renders p: its sentences inside a DTMF <Gather> whose action is
