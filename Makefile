@@ -38,7 +38,10 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "the clerk browser tests need Debian's package chromium: sudo apt-get install -y chromium"; exit 1; fi; }
 
+# go mod tidy -diff fails, printing the diff, if go.mod or go.sum is not tidy
+# (a dependency used directly but marked indirect, or one no longer used).
 check:
+	$(GO) mod tidy -diff
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -14,39 +15,60 @@ import (
 var ErrNotPhone = errors.New("not a phone number")
 
 // maxPhoneInput bounds the text NormalizePhone looks at. The longest E.164
-// number has 15 digits; generous room is left for separators.
+// number has 15 digits; generous room is left for separators, a "tel:"
+// scheme and an extension.
 const maxPhoneInput = 64
 
 // NormalizePhone returns the E.164 form ("+13125550142") of a phone number
-// written in any common spelling: with or without the country code, with
-// spaces, dots, dashes, slashes or parentheses, in fullwidth or other
-// Unicode decimal digits (Arabic-Indic, Devanagari, ...). region is the
-// CLDR region ("US") assumed when the number has no leading '+'; it may be
-// empty, and then only international spellings are accepted.
+// written in any common spelling. It is the one normalization of cita:
+// SMS and WhatsApp senders, voice callers, Telegram shared contacts, the
+// clerk desk, bot chat --as and the local channel all call it, so a number accepted on one path is
+// accepted on all and names the same resident. region is the CLDR region
+// ("US") assumed when the number has no leading '+'; it may be empty, and
+// then only international spellings are accepted.
 //
-// Letters are refused, including vanity numbers ("1-800-FLOWERS") and
-// extensions ("ext 5"): neither can receive a text message, and guessing
-// would risk hashing the wrong person. The number must also be valid by
-// libphonenumber's metadata for its country, not just of plausible length.
-// The fictional NANP range 555-0100..555-0199 is valid in that metadata
-// (tests pin this), so the test numbers used throughout cita pass.
+// The rules (TestPhoneRules is the table):
+//   - Separators are dropped: spaces of any kind, dashes, dots, slashes,
+//     parentheses, brackets, ASCII or fullwidth. Every Unicode decimal
+//     digit counts as its value (fullwidth, Arabic-Indic, Devanagari, ...).
+//   - A "tel:" scheme (RFC 3966) and a doubled leading '+' are accepted.
+//   - An extension at the end ("x7", "ext 7", "ext. 7", "extension 7",
+//     ";ext=7") is dropped: a text reaches the number, not the extension.
+//   - A North American number (country code 1) is accepted when it has
+//     NANP's shape, NXX-NXX-XXXX with N from 2 to 9, whether or not
+//     libphonenumber's tables know its area code yet: new area codes (274,
+//     983, 273) come into service before the tables catch up, and a carrier
+//     delivers texts from them.
+//   - Any other number must be valid by libphonenumber's metadata (a few
+//     +1 numbers are valid there without NANP's shape, such as Dominican
+//     ones whose exchange starts with 0; they are accepted too).
+//   - Anything else is refused: other letters (vanity numbers such as
+//     "1-800-FLOWERS"), '#', '*', a '+' inside the number. Guessing would
+//     risk hashing the wrong person.
 //
-// Any rejection wraps ErrNotPhone; an unknown region is a configuration
-// error and does not.
+// Any rejection wraps ErrNotPhone and never repeats the text; an unknown
+// region is a configuration error and does not wrap it.
 func NormalizePhone(s, region string) (string, error) {
 	region = strings.ToUpper(region)
 	if region != "" && !phonenumbers.GetSupportedRegions()[region] {
 		return "", errors.New("identity: unknown phone region " + strconv.Quote(region))
 	}
+	// What a carrier delivers (a Twilio From) is already in this form:
+	// nothing to clean, and libphonenumber's Parse, ~25 µs, mostly a
+	// regular expression looking for an extension, would be 13% of an SMS
+	// webhook's CPU under load (docs/BENCHMARKS.md).
+	if nanpForm(s) {
+		return s, nil
+	}
 	if len(s) > maxPhoneInput {
 		return "", notPhone("too long")
 	}
-	clean, err := cleanPhone(s)
+	clean, err := cleanPhone(dropExtension(dropScheme(s)))
 	if err != nil {
 		return "", err
 	}
-	if nanpValid(clean) {
-		return clean, nil
+	if e164, ok := nanpNumber(clean, region); ok {
+		return e164, nil
 	}
 	n, err := phonenumbers.Parse(clean, region)
 	if err != nil {
@@ -54,44 +76,40 @@ func NormalizePhone(s, region string) (string, error) {
 		// for, and must never carry the text into a log.
 		return "", notPhone("not a number in the given region")
 	}
+	e164 := phonenumbers.Format(n, phonenumbers.E164)
+	// A North American number written another way (an international
+	// prefix such as 011) is taken for its shape, as above.
+	if n.GetCountryCode() == 1 && nanpForm(e164) {
+		return e164, nil
+	}
 	if !phonenumbers.IsValidNumber(n) {
 		return "", notPhone("not a valid number")
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	return e164, nil
 }
 
-// nanpValid reports whether clean is a valid North American number already
-// in E.164 form (see nanpForm), the form people type after "+1". For it
-// Parse would return exactly this number (country code 1; no national
-// prefix to strip, as the number does not start with 1; no leading zero),
-// and Parse costs ~25 µs, mostly a regular expression looking for an
-// extension ("ext 5") that digits alone cannot hold; so the validity check
-// runs on it directly. Anything else, or an invalid number, takes the full
-// path. TestNANPFastPath compares the two.
-func nanpValid(clean string) bool {
-	if !nanpForm(clean) {
-		return false
-	}
-	nn, _ := strconv.ParseUint(clean[2:], 10, 64) // ten digits: cannot fail
-	cc := int32(1)
-	return phonenumbers.IsValidNumber(&phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &nn})
-}
+// NormalizeSender is NormalizePhone, under the name the SMS wiring first
+// used for a carrier's From. It is the same function, so a resident is the
+// same whichever path their number comes by.
+func NormalizeSender(s, region string) (string, error) { return NormalizePhone(s, region) }
 
-// NormalizeSender is NormalizePhone for the sender of a message a carrier
-// network delivered (the From of a Twilio webhook). A North American
-// sender already in E.164 form ("+1", then NANP's ten digits: area code
-// and exchange each starting 2-9) is taken as it is: the network has
-// shown that it is a number, and libphonenumber's validity test, which
-// only adds whether the area code was assigned when its tables were made,
-// was ~25 µs, 13% of an SMS webhook's CPU under load. For every such
-// number NormalizePhone accepts it gives the same string
-// (TestNormalizeSender), so the resident's identity is the same whichever
-// way the number arrives. Anything else takes NormalizePhone.
-func NormalizeSender(s, region string) (string, error) {
-	if nanpForm(s) {
-		return s, nil
+// nanpNumber returns clean as a North American E.164 number if it has
+// NANP's shape: "+1" and ten digits, or, in a region of country code 1,
+// ten digits or "1" and ten digits.
+func nanpNumber(clean, region string) (string, bool) {
+	if nanpForm(clean) {
+		return clean, true
 	}
-	return NormalizePhone(s, region)
+	if clean == "" || clean[0] == '+' || region == "" || phonenumbers.GetCountryCodeForRegion(region) != 1 {
+		return "", false
+	}
+	if len(clean) == 11 && clean[0] == '1' {
+		clean = clean[1:]
+	}
+	if e164 := "+1" + clean; nanpForm(e164) {
+		return e164, true
+	}
+	return "", false
 }
 
 // nanpForm reports whether s is "+1" and ten digits whose area code and
@@ -106,6 +124,33 @@ func nanpForm(s string) bool {
 		}
 	}
 	return true
+}
+
+// dropScheme removes a leading "tel:" (any case), as in a link copied
+// from a web page or a contact card.
+func dropScheme(s string) string {
+	t := strings.TrimSpace(s)
+	if len(t) >= 4 && strings.EqualFold(t[:4], "tel:") {
+		return t[4:]
+	}
+	return s
+}
+
+// extension is what may follow a number as its extension: a marker, then
+// one to ten ASCII digits, to the end.
+var extension = regexp.MustCompile(`(?i)^(?:;\s*ext\s*=|ext(?:ension)?\.?|x)\s*[0-9]{1,10}\s*$`)
+
+// dropExtension removes an extension at the end of s. Only the text from
+// the first letter or ';' is looked at: if it is not an extension, s is
+// returned whole, and cleanPhone refuses the letter.
+func dropExtension(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool {
+		return r == ';' || ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z')
+	})
+	if i < 0 || !extension.MatchString(s[i:]) {
+		return s
+	}
+	return strings.TrimRight(s[:i], " \t,")
 }
 
 // TelegramAddress is the address of a Telegram user who has not shared a
@@ -134,6 +179,9 @@ func cleanPhone(s string) (string, error) {
 	for _, r := range s {
 		switch {
 		case r == '+' || r == '＋':
+			if b.String() == "+" {
+				continue // "++1 ...": a slip of the finger
+			}
 			if b.Len() > 0 {
 				return "", notPhone("'+' inside the number")
 			}

@@ -27,10 +27,10 @@ type Conversation interface {
 }
 
 // Identifier turns an address (E.164 number or telegram:<user id>) into the
-// resident's identities, newest key epoch first; identity.Hasher and the
-// running program's keyring implement it. The channel keeps only the
-// address and asks each time, so a key rotation takes effect at the next
-// message (issue 14).
+// resident's identities, newest key epoch first; identity.Hasher and
+// identity.Keyring (the running program's) implement it. The channel keeps
+// only the address and asks each time, so a key rotation takes effect at
+// the next message (issue 14).
 type Identifier interface {
 	// Cached answers from memory only, never stretching: a returning
 	// resident is answered at once.
@@ -631,8 +631,10 @@ func (c *Channel) onContact(m *tgbotapi.Message, hint string, now time.Time) boo
 	// Only the resident's own contact: anyone can forward someone else's.
 	if m.Contact.UserID != 0 && m.Contact.UserID == m.From.ID {
 		number := strings.TrimSpace(m.Contact.PhoneNumber)
-		if !strings.HasPrefix(number, "+") {
-			number = "+" + number // Telegram sends full international numbers, often without the +
+		if number != "" && number[0] >= '0' && number[0] <= '9' {
+			// Telegram sends full international numbers, often without
+			// the '+'; anything else is identity.NormalizePhone's to judge.
+			number = "+" + number
 		}
 		e164, err := c.normalize(number, c.region)
 		var ids []scheduling.Identity

@@ -29,7 +29,10 @@ type chat struct {
 	// phone is the E.164 number the resident shared, their address from
 	// then on; "" until they share it. Their hashes are not kept here: the
 	// Identifier is asked at each message, so that a key rotation is seen
-	// at once (issue 14).
+	// at once (issue 14). It lives as long as the chat's memory (48 idle
+	// hours), not just a 30-minute session: a resident coming back the next
+	// day must find the booking made under their number, not start again
+	// under their Telegram id (docs/PRIVACY.md, "Memory").
 	phone string
 	// offered: the share-my-phone button was shown.
 	offered bool

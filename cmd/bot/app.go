@@ -26,8 +26,8 @@ type app struct {
 	program  *scheduling.Program
 	catalog  *locales.Catalog
 	store    *storage.Store
-	hasher   *keyring // swapped when rotate-key changes the key set
-	keyFile  string   // where the keys came from, for rotate-key
+	hasher   *identity.Keyring // rotate-key swaps its key set
+	keyFile  string            // where the keys came from, for rotate-key
 	bookings *scheduling.Service
 	engine   *conversations.Engine
 }
@@ -66,7 +66,7 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 		store.Close()
 		return nil, err
 	}
-	hasher, err := newKeyringWait(keys, c.Argon, wait)
+	hasher, err := newKeyring(keys, c.Argon, wait)
 	if err != nil {
 		store.Close()
 		return nil, fail("identity hash: %v", err)
@@ -85,6 +85,18 @@ func (m *Main) open(c Config, log *slog.Logger) (*app, error) {
 		bookings: bookings,
 		engine:   engine,
 	}, nil
+}
+
+// newKeyring returns the program's identity.Keyring for keys on an
+// Admission that turns a newcomer away when their estimated wait for a
+// stretch is over maxWait. Stretches and waits are timed on the wall
+// clock, and counted in /metrics.
+func newKeyring(keys []identity.Key, p identity.Params, maxWait time.Duration) (*identity.Keyring, error) {
+	return identity.NewKeyring(keys, p, identity.NewAdmission(identity.AdmissionConfig{
+		MaxWait: maxWait,
+		Now:     time.Now,
+		Observe: admissionObserver(),
+	}))
 }
 
 func (m *Main) loadProgram(c Config) (*scheduling.Program, error) {

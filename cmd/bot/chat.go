@@ -43,7 +43,8 @@ func (m *Main) chat(ctx context.Context, args []string) error {
 		}
 		defer a.Close()
 		if _, err := identity.NormalizePhone(*as, a.program.Region); err != nil {
-			return usageError("--as %q is not a phone number", *as)
+			// Never the number itself: stderr ends up in logs.
+			return usageError("--as is not a phone number that can receive texts (%v); see \"Phone numbers\" in the README", err)
 		}
 		resident := &local.Resident{Engine: a.engine, IDs: a.hasher, Normalize: identity.NormalizePhone, Region: a.program.Region}
 		say = func(text string) (string, error) { return resident.Say(*as, text, *lang, *channel, m.Now()) }

@@ -23,7 +23,8 @@ import (
 
 // retentionSpec is when serve runs close-day then rotate-key, in the
 // program's zone: after offices close, and never between 01:00 and 02:59,
-// which DST skips or repeats.
+// which DST skips or repeats. CITA_RETENTION_SPEC replaces it (a city whose
+// offices close later; tests, with "@every 1s").
 const retentionSpec = "30 21 * * *"
 
 // defaultRotateDays is how old the newest key may get before rotate-key
@@ -100,95 +101,34 @@ func closeDays(store *storage.Store, p *scheduling.Program, now time.Time, day s
 	return nil
 }
 
-// rotation is what rotateKeys did.
-type rotation struct {
-	Added     *identity.KeyInfo // the new epoch, if one was added
-	Destroyed []uint32          // epochs whose keys were destroyed
-	Keys      []identity.Key    // the key set now in the file, newest first
-}
-
-func (r rotation) String() string {
-	var b strings.Builder
-	if r.Added != nil {
-		fmt.Fprintf(&b, "rotate-key: added key epoch %d (created %v)\n", r.Added.Epoch, r.Added.Created)
-	} else {
-		fmt.Fprintf(&b, "rotate-key: newest key epoch %d (created %v) is not due for rotation\n", r.Keys[0].Epoch, r.Keys[0].Created)
-	}
-	for _, e := range r.Destroyed {
-		fmt.Fprintf(&b, "rotate-key: destroyed key epoch %d: no stored appointment uses it; its hashes can no longer be linked to anyone\n", e)
-	}
-	live := make([]string, len(r.Keys))
-	for i, k := range r.Keys {
-		live[i] = fmt.Sprint(k.Epoch)
-	}
-	fmt.Fprintf(&b, "rotate-key: live epochs %s\n", strings.Join(live, ", "))
-	return b.String()
-}
-
-// rotateKeys adds a key epoch to the file at path when the newest is
-// everyDays old or more (or force), then destroys every older key that no
-// stored appointment uses (inUse). After each write of the file it calls
-// onWrite with the new key set, so a running server hashes new identities
-// under the new key before the old one goes. A clock set back (newest key
-// "from the future") never rotates.
-func rotateKeys(path string, now scheduling.Date, everyDays int, force bool, inUse func() (map[uint32]int, error), onWrite func([]identity.Key) error) (rotation, error) {
-	var r rotation
+// rotateKeys runs rotate-key on the key file at path (identity.Rotator
+// holds the policy): it removes what a write that died left beside the
+// file, reads the file and hands it to the Rotator, which tells use each
+// new key set. use is the running server's keyring, or nil when no server
+// runs in this process (bot jobs run): then a key retired now is destroyed
+// now if nothing uses it, while a server keeps it until the next run.
+func rotateKeys(path string, today scheduling.Date, everyDays int, force bool, inUse func() (map[uint32]int, error), use func([]identity.Key) error) (identity.Rotation, error) {
 	// Strays of a rotation that died go even when this run writes nothing.
 	if err := identity.RemoveKeyStrays(identity.OS, path); err != nil {
-		return r, fail("%v", err)
+		return identity.Rotation{}, fail("%v", err)
 	}
 	keys, err := readKeys(path)
 	if err != nil {
-		return r, err
+		return identity.Rotation{}, err
 	}
-	newest := keys[0]
-	if force || !now.Before(newest.Created.AddDays(everyDays)) {
-		k, err := identity.NewKey(newest.Epoch+1, now, rand.Reader)
-		if err != nil {
-			return r, fail("new key: %v", err)
-		}
-		keys = append([]identity.Key{k}, keys...)
-		if err := writeKeyFile(path, keys); err != nil {
-			return r, err
-		}
-		if err := onWrite(keys); err != nil {
-			return r, err
-		}
-		info := k.Info()
-		r.Added = &info
+	r := identity.Rotator{
+		Files:  identity.OS,
+		Path:   path,
+		Policy: identity.RotatePolicy{EveryDays: everyDays, Force: force},
+		Rand:   rand.Reader,
+		InUse:  inUse,
+		Use:    use,
 	}
-	used, err := inUse()
+	rot, err := r.Rotate(keys, today)
 	if err != nil {
-		return r, err
+		return rot, fail("%v", err)
 	}
-	live := []identity.Key{keys[0]}
-	for _, k := range keys[1:] {
-		if used[k.Epoch] > 0 {
-			live = append(live, k)
-		} else {
-			r.Destroyed = append(r.Destroyed, k.Epoch)
-		}
-	}
-	if len(r.Destroyed) > 0 {
-		if err := onWrite(live); err != nil {
-			return r, err
-		}
-		if err := writeKeyFile(path, live); err != nil {
-			return r, err
-		}
-	}
-	slices.Sort(r.Destroyed)
-	r.Keys = live
-	return r, nil
-}
-
-// writeKeyFile replaces the key file at path with keys; see
-// identity.WriteKeyFile for how no crash leaves key bytes outside it.
-func writeKeyFile(path string, keys []identity.Key) error {
-	if err := identity.WriteKeyFile(identity.OS, path, keys); err != nil {
-		return fail("%v", err)
-	}
-	return nil
+	return rot, nil
 }
 
 // rotateDays is CITA_KEY_ROTATE_DAYS, default 30.
@@ -237,11 +177,13 @@ func printEpochs(w io.Writer, c Config, store *storage.Store) {
 }
 
 // scheduleRetention adds close-day then rotate-key to serve's cron, at
-// retentionSpec in the program's zone. rotate-key swaps the running
-// hasher to each new key set before the file loses a key.
+// retentionSpec (or CITA_RETENTION_SPEC) in the program's zone. rotate-key
+// swaps the running keyring to each new key set before the file loses a
+// key.
 func (m *Main) scheduleRetention(jobs *cron.Cron, a *app, log *slog.Logger) error {
 	every := m.rotateDays()
-	_, err := jobs.AddFunc(retentionSpec, func() {
+	spec := m.env("CITA_RETENTION_SPEC", retentionSpec)
+	_, err := jobs.AddFunc(spec, func() {
 		var out strings.Builder
 		now := m.Now()
 		timedJob("close-day", func() {
@@ -250,7 +192,7 @@ func (m *Main) scheduleRetention(jobs *cron.Cron, a *app, log *slog.Logger) erro
 			}
 		})()
 		timedJob("rotate-key", func() {
-			r, err := rotateKeys(a.keyFile, scheduling.DateOf(now.In(a.program.Location)), every, false, a.store.Epochs, a.hasher.use)
+			r, err := rotateKeys(a.keyFile, scheduling.DateOf(now.In(a.program.Location)), every, false, a.store.Epochs, a.hasher.Use)
 			if err != nil {
 				log.Error("rotate-key", "err", err)
 			} else {
@@ -262,7 +204,7 @@ func (m *Main) scheduleRetention(jobs *cron.Cron, a *app, log *slog.Logger) erro
 		}
 	})
 	if err != nil {
-		return fmt.Errorf("schedule close-day and rotate-key: %w", err)
+		return fail("CITA_RETENTION_SPEC %q: %v (want a cron spec such as %q)", spec, err, retentionSpec)
 	}
 	return nil
 }
