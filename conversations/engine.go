@@ -106,14 +106,13 @@ func (e *Engine) Handle(in Inbound, now time.Time) Reply {
 		}
 		digest := e.digest(in)
 		if !fresh && !in.Sequential && e.RepeatWindow > 0 && digest == s.lastDigest && now.Sub(s.lastAt) < e.RepeatWindow {
-			r := Reply{Lang: s.lang, Text: s.lastText, Choices: s.lastChoices, Repeat: true}
+			r := Reply{Lang: s.lang, Repeat: true}
 			s.seen = now
 			s.mu.Unlock()
 			return r
 		}
 		r := e.converse(s, fresh, in, now)
 		s.lastDigest, s.lastAt = digest, now
-		s.lastText, s.lastChoices = r.Text, r.Choices
 		s.seen = now
 		r.Lang = s.lang
 		s.mu.Unlock()

@@ -39,8 +39,9 @@ type Reply struct {
 	// wipe the chat).
 	Effects []Effect
 	// Repeat marks the answer to a message that repeated the previous one
-	// within the engine's RepeatWindow: nothing was done, and Text and
-	// Choices are those already sent. A channel may send nothing.
+	// within the engine's RepeatWindow: nothing was done and nothing is to
+	// be sent (the reply to the first one is on its way). Text and Choices
+	// are empty; the session keeps no copy of a reply.
 	Repeat bool
 }
 

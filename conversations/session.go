@@ -54,12 +54,9 @@ type session struct {
 	booked     *scheduling.Appointment // stReminder (a pointer: most sessions never book, see mainChoices)
 
 	// The message that last acted, as a keyed digest (never its text),
-	// when, and the reply it got: a repeat within the engine's
-	// RepeatWindow gets that reply again and does nothing.
-	lastDigest  uint64
-	lastAt      time.Time
-	lastText    string
-	lastChoices []Choice
+	// and when: a repeat within the engine's RepeatWindow does nothing.
+	lastDigest uint64
+	lastAt     time.Time
 }
 
 // Choice IDs. Choices that carry data add it after a colon.

@@ -474,6 +474,9 @@ func (c *Channel) converse(chatID, userID int64, in conversations.Inbound, echo 
 	now = c.Now() // the wait for a turn may have been long
 	in.Identity, in.Aliases = ids[0], ids[1:]
 	reply := c.engine.Handle(in, now)
+	if reply.Repeat {
+		return true // a double tap: the first one's reply answers it
+	}
 	c.render(chatID, reply, echo, pressed, now)
 	return true
 }
