@@ -93,6 +93,41 @@ func (m *Measures) Values() []int {
 	return []int{m.Booked, m.Arrived, m.NoShow, m.Cancelled, m.WalkIns, m.Served}
 }
 
+// partSums are, for each measure, total's value and then each part's.
+func partSums(total *Measures, parts []*Measures) [][]*int {
+	var sums [][]*int
+	for k, t := range total.ptrs() {
+		sum := []*int{t}
+		for _, p := range parts {
+			sum = append(sum, p.ptrs()[k])
+		}
+		sums = append(sums, sum)
+	}
+	return sums
+}
+
+// languageSums are each language's count with its counts in every part
+// (a part may lack the language), and then total with every language's
+// count: the sums the language cells of one level take part in.
+func languageSums(total *int, langs []LangShare, parts [][]LangShare) [][]*int {
+	var sums [][]*int
+	all := []*int{total}
+	for j := range langs {
+		l := &langs[j]
+		all = append(all, &l.Count)
+		byPart := []*int{&l.Count}
+		for _, part := range parts {
+			for k := range part {
+				if part[k].Code == l.Code {
+					byPart = append(byPart, &part[k].Count)
+				}
+			}
+		}
+		sums = append(sums, byPart)
+	}
+	return append(sums, all)
+}
+
 func (m *Measures) ptrs() []*int {
 	return []*int{&m.Booked, &m.Arrived, &m.NoShow, &m.Cancelled, &m.WalkIns, &m.Served}
 }
@@ -230,34 +265,20 @@ func (r *Report) suppress() {
 	var sums [][]*int // each: the total, then its parts
 	measures := func(m *Measures) { sums = append(sums, []*int{&m.Booked, &m.Arrived, &m.NoShow, &m.Cancelled}) }
 	measures(&r.Total)
+	offices := make([]*Measures, len(r.Offices))
+	officeLangs := make([][]LangShare, len(r.Offices))
 	for i := range r.Offices {
 		o := &r.Offices[i]
+		offices[i], officeLangs[i] = &o.Total, o.Languages
 		measures(&o.Total)
+		weeks := make([]*Measures, len(o.Weeks))
+		weekLangs := make([][]LangShare, len(o.Weeks))
 		for j := range o.Weeks {
-			measures(&o.Weeks[j].Measures)
+			weeks[j], weekLangs[j] = &o.Weeks[j].Measures, o.Weeks[j].Languages
+			measures(weeks[j])
 		}
-		for k, total := range o.Total.ptrs() {
-			sum := []*int{total}
-			for j := range o.Weeks {
-				sum = append(sum, o.Weeks[j].ptrs()[k])
-			}
-			sums = append(sums, sum)
-		}
-		sum := []*int{&o.Total.Booked}
-		for j := range o.Languages {
-			l := &o.Languages[j]
-			sum = append(sum, &l.Count)
-			byWeek := []*int{&l.Count}
-			for w := range o.Weeks {
-				for k := range o.Weeks[w].Languages {
-					if o.Weeks[w].Languages[k].Code == l.Code {
-						byWeek = append(byWeek, &o.Weeks[w].Languages[k].Count)
-					}
-				}
-			}
-			sums = append(sums, byWeek)
-		}
-		sums = append(sums, sum)
+		sums = append(sums, partSums(&o.Total, weeks)...)
+		sums = append(sums, languageSums(&o.Total.Booked, o.Languages, weekLangs)...)
 		for w := range o.Weeks {
 			wk := &o.Weeks[w]
 			sum := []*int{&wk.Booked}
@@ -267,28 +288,8 @@ func (r *Report) suppress() {
 			sums = append(sums, sum)
 		}
 	}
-	for k, total := range r.Total.ptrs() {
-		sum := []*int{total}
-		for i := range r.Offices {
-			sum = append(sum, r.Offices[i].Total.ptrs()[k])
-		}
-		sums = append(sums, sum)
-	}
-	sum := []*int{&r.Total.Booked}
-	for j := range r.Languages {
-		l := &r.Languages[j]
-		sum = append(sum, &l.Count)
-		byOffice := []*int{&l.Count}
-		for i := range r.Offices {
-			for k := range r.Offices[i].Languages {
-				if r.Offices[i].Languages[k].Code == l.Code {
-					byOffice = append(byOffice, &r.Offices[i].Languages[k].Count)
-				}
-			}
-		}
-		sums = append(sums, byOffice)
-	}
-	sums = append(sums, sum)
+	sums = append(sums, partSums(&r.Total, offices)...)
+	sums = append(sums, languageSums(&r.Total.Booked, r.Languages, officeLangs)...)
 
 	hidden := map[*int]bool{}
 	for _, sum := range sums {
